@@ -1,0 +1,156 @@
+// Package invites lets admins create, list and revoke invites, and lets the
+// holder of an invite ask for the magic link that makes them a member.
+package invites
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"bandarchive/shared/app"
+	"bandarchive/shared/auth"
+	"bandarchive/shared/db"
+	"bandarchive/shared/httpx"
+	"bandarchive/shared/routes"
+	"bandarchive/shared/signin"
+)
+
+// InviteTTL is how long an invite can be used.
+const InviteTTL = 7 * 24 * time.Hour
+
+// maxNameLen bounds display names, in characters.
+const maxNameLen = 80
+
+type handler struct {
+	env *app.Env
+}
+
+// New returns the invites function's handler.
+func New(env *app.Env) (http.Handler, error) {
+	h := &handler{env: env}
+	admin := env.Sessions.RequireAdmin
+	return app.Routes(routes.Invites, map[string]http.Handler{
+		"POST /api/invites":        admin(httpx.HandlerFunc(h.create)),
+		"GET /api/invites":         admin(httpx.HandlerFunc(h.list)),
+		"DELETE /api/invites/{id}": admin(httpx.HandlerFunc(h.revoke)),
+		"GET /auth/join/{token}":   httpx.HandlerFunc(h.check),
+		"POST /auth/join/{token}":  httpx.HandlerFunc(h.join),
+	})
+}
+
+// inviteView is an invite as the admin page shows it.
+type inviteView struct {
+	db.Invite
+	Status string `json:"status"` // pending, used, revoked, expired
+	// URL is only known right after creation: only the hash is stored.
+	URL string `json:"url,omitempty"`
+}
+
+func (h *handler) view(i db.Invite) inviteView {
+	status := "pending"
+	switch {
+	case i.UsedAt != nil:
+		status = "used"
+	case i.RevokedAt != nil:
+		status = "revoked"
+	case !h.env.Now().Before(i.ExpiresAt):
+		status = "expired"
+	}
+	return inviteView{Invite: i, Status: status}
+}
+
+func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
+	u, _ := auth.UserFrom(r.Context())
+	t := auth.NewToken()
+	i, err := h.env.DB.CreateInvite(r.Context(), t.Hash(), u.ID, h.env.Now(), InviteTTL)
+	if err != nil {
+		return err
+	}
+	v := h.view(i)
+	v.URL = h.env.Config.BaseURL + "/join/" + t.String()
+	return httpx.WriteJSON(w, http.StatusCreated, v)
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
+	invites, err := h.env.DB.ListInvites(r.Context())
+	if err != nil {
+		return err
+	}
+	views := make([]inviteView, 0, len(invites))
+	for _, i := range invites {
+		views = append(views, h.view(i))
+	}
+	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"invites": views})
+}
+
+func (h *handler) revoke(w http.ResponseWriter, r *http.Request) error {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		return httpx.Errorf(httpx.NotFound, "There is no such invite.")
+	}
+	_, err = h.env.DB.RevokeInvite(r.Context(), id, h.env.Now())
+	if errors.Is(err, db.ErrNotFound) {
+		return httpx.Errorf(httpx.NotFound, "There is no unused invite with that id.")
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+var errInviteGone = httpx.Errorf(httpx.NotFound, "This invite is not valid: it was used, revoked, or has expired. Ask a band admin for a new one.")
+
+// usableInvite finds the invite behind the path's token.
+func (h *handler) usableInvite(r *http.Request) (db.Invite, error) {
+	t, err := auth.ParseToken(r.PathValue("token"))
+	if err != nil {
+		return db.Invite{}, errInviteGone
+	}
+	i, err := h.env.DB.InviteByTokenHash(r.Context(), t.Hash())
+	if errors.Is(err, db.ErrNotFound) || err == nil && !i.Usable(h.env.Now()) {
+		return db.Invite{}, errInviteGone
+	}
+	return i, err
+}
+
+func (h *handler) check(w http.ResponseWriter, r *http.Request) error {
+	i, err := h.usableInvite(r)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, map[string]any{
+		"valid": true, "expires_at": i.ExpiresAt, "app_name": h.env.Config.AppName,
+	})
+}
+
+func (h *handler) join(w http.ResponseWriter, r *http.Request) error {
+	i, err := h.usableInvite(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Email       string `json:"email"`
+		DisplayName string `json:"display_name"`
+	}
+	if err := httpx.DecodeInput(w, r, &in); err != nil {
+		return err
+	}
+	email, err := signin.NormaliseEmail(in.Email)
+	if err != nil {
+		return err
+	}
+	name := strings.Join(strings.Fields(in.DisplayName), " ")
+	if name == "" || utf8.RuneCountInString(name) > maxNameLen || !utf8.ValidString(name) {
+		return httpx.Errorf(httpx.Invalid, "Please enter your name (at most %d characters).", maxNameLen)
+	}
+	join := &signin.Join{InviteID: i.ID, DisplayName: name}
+	if err := h.env.SignIn.SendLink(r.Context(), email, httpx.ClientIP(r), join); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusAccepted, map[string]string{"message": signin.Accepted})
+}

@@ -1,0 +1,111 @@
+// Package config reads the environment variables of SPEC.md once, in main,
+// into plain structs that are passed down. Nothing else reads the
+// environment.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is everything a function may need. Each function checks the parts
+// it uses; required variables stop start-up with their names.
+type Config struct {
+	DatabaseURL string `env:"DATABASE_URL,required,notEmpty"`
+	// BaseURL is the public origin: links are built from it and the Origin
+	// check compares against it. Never derived from the Host header.
+	BaseURL        string     `env:"BASE_URL,required,notEmpty"`
+	AppName        string     `env:"APP_NAME" envDefault:"bandarchive"`
+	AdminEmail     string     `env:"ADMIN_EMAIL"`
+	CookieSecure   bool       `env:"COOKIE_SECURE" envDefault:"true"`
+	Port           string     `env:"PORT" envDefault:"8080"`
+	LogLevel       slog.Level `env:"LOG_LEVEL" envDefault:"info"`
+	ClientIPHeader string     `env:"CLIENT_IP_HEADER"`
+	InvokeAPI      bool       `env:"INVOKE_API"`
+
+	Mail    Mail
+	Storage Storage
+}
+
+// Mail configures Mailersend; with no token the dev mailer logs mails.
+type Mail struct {
+	APIToken string `env:"MAILERSEND_API_TOKEN"`
+	APIURL   string `env:"MAILERSEND_API_URL" envDefault:"https://api.mailersend.com"`
+	From     string `env:"MAIL_FROM" envDefault:"archive@localhost"`
+	FromName string `env:"MAIL_FROM_NAME"`
+}
+
+// Storage configures where recordings live.
+type Storage struct {
+	UploadsDir          string `env:"UPLOADS_DIR"`
+	MaxUploadBytes      int64  `env:"MAX_UPLOAD_BYTES" envDefault:"524288000"`
+	AccelRedirectPrefix string `env:"ACCEL_REDIRECT_PREFIX"`
+}
+
+// Load parses the environment given as KEY=VALUE pairs (os.Environ()).
+func Load(environ []string) (Config, error) {
+	vars := env.ToMap(environ)
+	c, err := env.ParseAsWithOptions[Config](env.Options{Environment: vars})
+	if err != nil {
+		return Config{}, explain(err)
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Config{}, fmt.Errorf("BASE_URL must be an absolute http(s) origin like https://archive.example.org, got %q", c.BaseURL)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.Storage.MaxUploadBytes <= 0 {
+		return Config{}, fmt.Errorf("MAX_UPLOAD_BYTES must be positive, got %d", c.Storage.MaxUploadBytes)
+	}
+	return c, nil
+}
+
+// explain turns the env library's aggregate error into one line per
+// variable, naming each.
+func explain(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	var msgs []string
+	for _, e := range agg.Errors {
+		var missing env.VarIsNotSetError
+		var empty env.EmptyVarError
+		switch {
+		case errors.As(e, &missing):
+			msgs = append(msgs, fmt.Sprintf("%s is required but not set", missing.Key))
+		case errors.As(e, &empty):
+			msgs = append(msgs, fmt.Sprintf("%s is required but empty", empty.Key))
+		default:
+			msgs = append(msgs, e.Error())
+		}
+	}
+	return fmt.Errorf("configuration: %s", strings.Join(msgs, "; "))
+}
+
+// Origin is the scheme and host of BaseURL, as browsers send it in Origin.
+func (c Config) Origin() string {
+	u, _ := url.Parse(c.BaseURL)
+	return u.Scheme + "://" + u.Host
+}
+
+// Migrate is what the migrate step needs: no public URL, no mail.
+type Migrate struct {
+	DatabaseURL string     `env:"DATABASE_URL,required,notEmpty"`
+	AdminEmail  string     `env:"ADMIN_EMAIL"`
+	LogLevel    slog.Level `env:"LOG_LEVEL" envDefault:"info"`
+}
+
+// LoadMigrate parses the migrate step's environment.
+func LoadMigrate(environ []string) (Migrate, error) {
+	c, err := env.ParseAsWithOptions[Migrate](env.Options{Environment: env.ToMap(environ)})
+	if err != nil {
+		return Migrate{}, explain(err)
+	}
+	return c, nil
+}

@@ -1,0 +1,156 @@
+// Package db is the archive's PostgreSQL store: the connection pool, the
+// embedded migrations and one file of queries per entity.
+package db
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/tern/v2/migrate"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// versionTable records the applied migration, in the connection's schema.
+const versionTable = "schema_version"
+
+// ErrNotFound is returned when a row that was asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// DB wraps the pool; its methods take ctx first and wrap errors with what
+// was being done.
+type DB struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to url (a postgres:// URL; extra parameters such as
+// search_path become session settings) and checks that it answers.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database %s: %w", redactURL(url), err)
+	}
+	return &DB{pool: pool}, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() { db.pool.Close() }
+
+// Ping reports whether the database answers; /healthz uses it.
+func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
+
+// Pool exposes the pool to tests and benchmarks that need raw SQL.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+func migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the folder
+	}
+	return sub
+}
+
+func (db *DB) migrator(ctx context.Context, conn *pgx.Conn) (*migrate.Migrator, error) {
+	m, err := migrate.NewMigrator(ctx, conn, versionTable)
+	if err != nil {
+		return nil, fmt.Errorf("prepare migrations: %w", err)
+	}
+	if err := m.LoadMigrations(migrations()); err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	return m, nil
+}
+
+// Migrate applies every migration not yet applied, each in its own
+// transaction, under the migrator's advisory lock so concurrent starts are
+// safe. It logs what it did.
+func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Release()
+	m, err := db.migrator(ctx, conn.Conn())
+	if err != nil {
+		return err
+	}
+	from, err := m.GetCurrentVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if err := m.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	to := int32(len(m.Migrations))
+	if log != nil && to != from {
+		log.Info("database migrated", "from", from, "to", to)
+	}
+	return nil
+}
+
+// CheckSchema returns an error unless every migration this binary carries
+// has been applied: functions refuse to run on a stale schema rather than
+// migrate on every cold start.
+func (db *DB) CheckSchema(ctx context.Context) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("check schema: %w", err)
+	}
+	defer conn.Release()
+	m, err := db.migrator(ctx, conn.Conn())
+	if err != nil {
+		return err
+	}
+	have, err := m.GetCurrentVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	want := int32(len(m.Migrations))
+	if have != want {
+		return fmt.Errorf("database schema is at version %d, this binary needs %d: run the migrate step (go run ./local migrate, or the migrate service)", have, want)
+	}
+	return nil
+}
+
+// redactURL drops the password from a connection URL for messages.
+func redactURL(u string) string {
+	at := strings.LastIndexByte(u, '@')
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 {
+		return u
+	}
+	creds := u[scheme+3 : at]
+	if user, _, ok := strings.Cut(creds, ":"); ok {
+		return u[:scheme+3] + user + ":***" + u[at:]
+	}
+	return u
+}
+
+// inTx runs f in a transaction that commits when f returns nil.
+func (db *DB) inTx(ctx context.Context, f func(pgx.Tx) error) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if err := f(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}

@@ -1,0 +1,195 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Limit is a count allowed per window.
+type Limit struct {
+	Max    int
+	Window time.Duration
+}
+
+// LinkRequest is one call of send-link (or of join, with an invite).
+type LinkRequest struct {
+	Email       string // normalised
+	DisplayName string // for a new member joining by invite
+	InviteID    *uuid.UUID
+	IP          string
+	TokenHash   []byte
+	Now         time.Time
+	TTL         time.Duration
+	PerEmail    Limit
+	PerIP       Limit
+}
+
+// LinkOutcome says what RequestLink did.
+type LinkOutcome struct {
+	// RetryAfter is non-zero when a rate limit refused the request.
+	RetryAfter time.Duration
+	// User is the member the link signs in, nil for a stranger or an
+	// invitee who is not a member yet.
+	User *User
+	// Deliver reports whether a usable link was stored and must be mailed.
+	Deliver bool
+}
+
+// RequestLink applies the rate limits and stores a login link, in one
+// transaction. Every accepted request stores a row, member or not, so the
+// limits count strangers too and the work done does not reveal membership;
+// a stranger's row has neither user nor invite and can never sign in.
+// Advisory locks on the address and the email make the count-then-insert
+// exact across processes.
+func (db *DB) RequestLink(ctx context.Context, r LinkRequest) (LinkOutcome, error) {
+	var out LinkOutcome
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('login-ip:' || $1, 0)),
+			pg_advisory_xact_lock(hashtextextended('login-email:' || $2, 0))`, r.IP, r.Email); err != nil {
+			return err
+		}
+		for _, c := range []struct {
+			column, value string
+			limit         Limit
+		}{{"request_ip", r.IP, r.PerIP}, {"email", r.Email, r.PerEmail}} {
+			var n int
+			var oldest *time.Time
+			err := tx.QueryRow(ctx, `SELECT count(*), min(created_at) FROM login_tokens
+				WHERE `+c.column+` = $1 AND created_at > $2`, c.value, r.Now.Add(-c.limit.Window)).Scan(&n, &oldest)
+			if err != nil {
+				return err
+			}
+			if n >= c.limit.Max {
+				out.RetryAfter = max(oldest.Add(c.limit.Window).Sub(r.Now), time.Second)
+				return nil
+			}
+		}
+		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u
+			WHERE u.email = $1 AND u.disabled_at IS NULL`, r.Email))
+		var userID, inviteID *uuid.UUID
+		switch {
+		case err == nil:
+			out.User, userID = &u, &u.ID
+		case !errors.Is(err, ErrNotFound):
+			return err
+		case r.InviteID != nil:
+			inviteID = r.InviteID
+		}
+		out.Deliver = userID != nil || inviteID != nil
+		_, err = tx.Exec(ctx, `INSERT INTO login_tokens
+			(id, token_hash, user_id, email, display_name, invite_id, created_at, expires_at, request_ip)
+			VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9)`,
+			uuid.New(), r.TokenHash, userID, r.Email, r.DisplayName, inviteID, r.Now, r.Now.Add(r.TTL), r.IP)
+		return err
+	})
+	if err != nil {
+		return LinkOutcome{}, fmt.Errorf("request login link: %w", err)
+	}
+	return out, nil
+}
+
+// Errors of ConsumeLink.
+var (
+	// ErrLinkInvalid: unknown, used, expired, or for a disabled user.
+	ErrLinkInvalid = errors.New("login link is invalid, used or expired")
+	// ErrInviteGone: the invite behind the link was used, revoked or expired.
+	ErrInviteGone = errors.New("invite is used, revoked or expired")
+)
+
+// NewSession describes the session a consumed link creates.
+type NewSession struct {
+	TokenHash []byte
+	TTL       time.Duration
+	UserAgent string
+}
+
+// ConsumeLink uses up a login link and creates a session, atomically: one
+// conditional UPDATE claims the link (so two racing requests give one
+// session), an invitee becomes a member and the invite is used up, the
+// user's other outstanding links die, and the session is stored. Nothing of
+// it happens unless all of it does.
+func (db *DB) ConsumeLink(ctx context.Context, tokenHash []byte, now time.Time, s NewSession) (User, error) {
+	var u User
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var userID, inviteID *uuid.UUID
+		var email string
+		var displayName *string
+		err := tx.QueryRow(ctx, `UPDATE login_tokens SET used_at = $2
+			WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+			  AND (user_id IS NOT NULL OR invite_id IS NOT NULL)
+			RETURNING user_id, invite_id, email, display_name`, tokenHash, now).
+			Scan(&userID, &inviteID, &email, &displayName)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrLinkInvalid
+		}
+		if err != nil {
+			return err
+		}
+		if userID == nil {
+			// An invitee: the email may have joined since the link was sent.
+			u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = $1`, email))
+			if errors.Is(err, ErrNotFound) {
+				u, err = joinByInvite(ctx, tx, *inviteID, email, displayName, now)
+			}
+		} else {
+			u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, *userID))
+		}
+		if errors.Is(err, ErrNotFound) {
+			return ErrLinkInvalid
+		}
+		if err != nil {
+			return err
+		}
+		if u.DisabledAt != nil {
+			return ErrLinkInvalid
+		}
+		if _, err := tx.Exec(ctx, `UPDATE login_tokens SET used_at = $3
+			WHERE used_at IS NULL AND (user_id = $1 OR email = $2)`, u.ID, u.Email, now); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_seen_at, user_agent)
+			VALUES ($1, $2, $3, $4, $5, $4, $6)`, uuid.New(), s.TokenHash, u.ID, now, now.Add(s.TTL), truncate(s.UserAgent, 512))
+		return err
+	})
+	if errors.Is(err, ErrLinkInvalid) || errors.Is(err, ErrInviteGone) {
+		return User{}, err
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("consume login link: %w", err)
+	}
+	return u, nil
+}
+
+func joinByInvite(ctx context.Context, tx pgx.Tx, inviteID uuid.UUID, email string, displayName *string, now time.Time) (User, error) {
+	name := ""
+	if displayName != nil {
+		name = *displayName
+	}
+	u, err := scanUser(tx.QueryRow(ctx, `INSERT INTO users AS u (id, email, display_name, role, created_at)
+		VALUES ($1, $2, $3, 'member', $4) RETURNING `+userColumns, uuid.New(), email, name, now))
+	if err != nil {
+		return User{}, err
+	}
+	tag, err := tx.Exec(ctx, `UPDATE invites SET used_at = $2, used_by = $3
+		WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2`, inviteID, now, u.ID)
+	if err != nil {
+		return User{}, err
+	}
+	if tag.RowsAffected() == 0 {
+		return User{}, ErrInviteGone // the caller's rollback removes the user again
+	}
+	return u, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

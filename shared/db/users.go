@@ -1,0 +1,89 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Roles a user can have.
+const (
+	RoleAdmin  = "admin"
+	RoleMember = "member"
+)
+
+// User is a member of the band.
+type User struct {
+	ID          uuid.UUID  `json:"id"`
+	Email       string     `json:"email"`
+	DisplayName string     `json:"display_name"`
+	Role        string     `json:"role"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DisabledAt  *time.Time `json:"disabled_at,omitempty"`
+}
+
+// IsAdmin reports whether u may manage invites.
+func (u User) IsAdmin() bool { return u.Role == RoleAdmin }
+
+const userColumns = `u.id, u.email, u.display_name, u.role, u.created_at, u.disabled_at`
+
+func scanUser(row pgx.Row) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.CreatedAt, &u.DisabledAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	return u, err
+}
+
+// SeedAdmin creates email as the first admin when the users table is empty;
+// it reports whether it created one. Running it again changes nothing.
+func (db *DB) SeedAdmin(ctx context.Context, email string) (bool, error) {
+	tag, err := db.pool.Exec(ctx, `
+		INSERT INTO users (id, email, display_name, role)
+		SELECT $1, $2, split_part($2, '@', 1), 'admin'
+		WHERE NOT EXISTS (SELECT 1 FROM users)
+		ON CONFLICT DO NOTHING`, uuid.New(), email)
+	if err != nil {
+		return false, fmt.Errorf("seed admin: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// CreateUser adds a user; tests and the invite flow use it.
+func (db *DB) CreateUser(ctx context.Context, email, displayName, role string) (User, error) {
+	u, err := scanUser(db.pool.QueryRow(ctx, `
+		INSERT INTO users AS u (id, email, display_name, role) VALUES ($1, $2, $3, $4)
+		RETURNING `+userColumns, uuid.New(), email, displayName, role))
+	if err != nil {
+		return User{}, fmt.Errorf("create user %s: %w", email, err)
+	}
+	return u, nil
+}
+
+// DisableUser stops a user from signing in; their sessions stop working at
+// once because every request re-checks the user.
+func (db *DB) DisableUser(ctx context.Context, id uuid.UUID, now time.Time) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE users SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL`, id, now)
+	if err != nil {
+		return fmt.Errorf("disable user %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// ActiveMembers counts users who are not disabled ("5 of 7 have scored").
+func (db *DB) ActiveMembers(ctx context.Context) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM users WHERE disabled_at IS NULL`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count members: %w", err)
+	}
+	return n, nil
+}

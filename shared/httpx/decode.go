@@ -1,0 +1,68 @@
+package httpx
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+)
+
+// MaxFormBytes bounds the small JSON and form bodies of the API.
+const MaxFormBytes = 64 << 10
+
+// DecodeInput reads a small JSON or form-encoded body into dst, a pointer to
+// a struct whose string fields carry json tags. Browsers without JavaScript
+// post forms; the UI and scripts post JSON: both are accepted.
+func DecodeInput(w http.ResponseWriter, r *http.Request, dst any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "application/x-www-form-urlencoded", "multipart/form-data":
+		if err := r.ParseForm(); err != nil {
+			return bodyError(err)
+		}
+		fillFromForm(dst, r.PostForm)
+		return nil
+	case "application/json", "":
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(dst); err != nil {
+			return bodyError(err)
+		}
+		if dec.More() {
+			return Errorf(Invalid, "The request body must hold one JSON object.")
+		}
+		return nil
+	default:
+		return Errorf(Unsupported, "Send JSON or a form, not %s.", mt)
+	}
+}
+
+func bodyError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return Errorf(TooLarge, "The request body is too large.")
+	}
+	if errors.Is(err, io.EOF) {
+		return Errorf(Invalid, "The request body is empty.")
+	}
+	return Wrap(Invalid, err, "The request body is not valid JSON of the expected shape.")
+}
+
+func fillFromForm(dst any, form map[string][]string) {
+	v := reflect.ValueOf(dst).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || f.Type.Kind() != reflect.String {
+			continue
+		}
+		if vals := form[name]; len(vals) > 0 {
+			v.Field(i).SetString(vals[0])
+		}
+	}
+}

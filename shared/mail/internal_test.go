@@ -1,0 +1,67 @@
+package mail
+
+import (
+	"testing"
+	"time"
+)
+
+func TestExponentialBackoff(t *testing.T) {
+	tests := []struct {
+		attempt int
+		want    time.Duration // the wait before jitter
+	}{
+		{1, 500 * time.Millisecond},
+		{2, time.Second},
+		{3, 2 * time.Second},
+		{4, 4 * time.Second},
+		{5, 8 * time.Second},
+		{9, 8 * time.Second},
+		{100, 8 * time.Second},
+	}
+	for _, tt := range tests {
+		for range 20 {
+			got := exponentialBackoff(tt.attempt)
+			if got < tt.want/2 || got >= tt.want {
+				t.Errorf("attempt %d: got %v, want within [%v, %v)", tt.attempt, got, tt.want/2, tt.want)
+			}
+		}
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		header string
+		want   time.Duration
+		wantOK bool
+	}{
+		{"seconds", "30", 30 * time.Second, true},
+		{"zero", "0", 0, true},
+		{"negative is now", "-5", 0, true},
+		{"http date", "Sat, 01 Mar 2025 12:00:42 GMT", 42 * time.Second, true},
+		{"past date is now", "Sat, 01 Mar 2025 11:00:00 GMT", 0, true},
+		{"missing", "", 0, false},
+		{"garbage", "soon", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := parseRetryAfter(tt.header, now)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("got %v, %v, want %v, %v", got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestDomainOf(t *testing.T) {
+	for addr, want := range map[string]string{
+		"alice@Example.ORG": "example.org",
+		"odd@name@host.io":  "host.io",
+		"no-at-sign":        "",
+	} {
+		if got := domainOf(addr); got != want {
+			t.Errorf("domainOf(%q): got %q, want %q", addr, got, want)
+		}
+	}
+}

@@ -1,0 +1,122 @@
+// Package signin sends magic links: the one flow behind send-link and
+// joining by invite, with its rate limits and its refusal to tell members
+// from strangers.
+package signin
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"bandarchive/shared/auth"
+	"bandarchive/shared/db"
+	"bandarchive/shared/httpx"
+	mailpkg "bandarchive/shared/mail"
+)
+
+// LinkTTL is how long a sign-in link works (ASVS 5: at most 10 minutes).
+const LinkTTL = 10 * time.Minute
+
+// Default rate limits of SPEC.md.
+var (
+	DefaultPerEmail = db.Limit{Max: 3, Window: time.Hour}
+	DefaultPerIP    = db.Limit{Max: 20, Window: time.Hour}
+)
+
+// Accepted is the one answer to every accepted request, member or not.
+const Accepted = "If that address belongs to a member, a sign-in link is on its way. It works for 10 minutes."
+
+// Service sends sign-in links.
+type Service struct {
+	DB       *db.DB
+	Outbox   *Outbox
+	BaseURL  string
+	AppName  string
+	Now      func() time.Time
+	PerEmail db.Limit
+	PerIP    db.Limit
+}
+
+// Join carries what an invitee gave when asking to join.
+type Join struct {
+	InviteID    uuid.UUID
+	DisplayName string
+}
+
+// NormaliseEmail trims and lower-cases an address and checks that it is a
+// plain address (no display name), as stored in users.email.
+func NormaliseEmail(s string) (string, error) {
+	e := strings.ToLower(strings.TrimSpace(s))
+	bad := httpx.Errorf(httpx.Invalid, "Please enter a valid email address.")
+	if e == "" || len(e) > 254 {
+		return "", bad
+	}
+	a, err := mail.ParseAddress(e)
+	if err != nil || a.Address != e || a.Name != "" {
+		return "", bad
+	}
+	return e, nil
+}
+
+// SendLink stores a link for email and mails it when the address belongs to
+// a member (or to an invitee, with join). The caller answers the same
+// whatever happens here, short of a rate limit (429, also the same for
+// everyone) or a failure of our own.
+func (s *Service) SendLink(ctx context.Context, email, ip string, join *Join) error {
+	t := auth.NewToken()
+	req := db.LinkRequest{
+		Email: email, IP: ip, TokenHash: t.Hash(), Now: s.Now(), TTL: LinkTTL,
+		PerEmail: s.PerEmail, PerIP: s.PerIP,
+	}
+	if join != nil {
+		req.InviteID, req.DisplayName = &join.InviteID, join.DisplayName
+	}
+	out, err := s.DB.RequestLink(ctx, req)
+	if err != nil {
+		return err
+	}
+	if out.RetryAfter > 0 {
+		secs := int((out.RetryAfter + time.Second - 1) / time.Second)
+		e := httpx.Errorf(httpx.RateLimited, "Too many sign-in requests. Please try again in %s.", humanDuration(secs))
+		e.Header = map[string][]string{"Retry-After": {strconv.Itoa(secs)}}
+		return e
+	}
+	if !out.Deliver {
+		s.Outbox.Pad(ctx)
+		return nil
+	}
+	s.Outbox.Send(ctx, s.message(email, t, out.User == nil))
+	return nil
+}
+
+func (s *Service) message(to string, t auth.Token, joining bool) mailpkg.Message {
+	link := s.BaseURL + "/auth/verify/" + t.String()
+	subject := "Sign in to " + s.AppName
+	intro := "Here is your link to sign in to " + s.AppName + "."
+	if joining {
+		subject = "Welcome to " + s.AppName
+		intro = "You were invited to " + s.AppName + ". Open this link to finish joining."
+	}
+	const outro = "The link works once, for 10 minutes. If you did not ask for it, ignore this mail: nothing happens."
+	return mailpkg.Message{
+		To:      to,
+		Subject: subject,
+		Text:    fmt.Sprintf("%s\n\n%s\n\n%s\n", intro, link, outro),
+		HTML: fmt.Sprintf(`<p>%s</p><p><a href="%s">Sign in</a></p><p>%s</p>`,
+			html.EscapeString(intro), link, html.EscapeString(outro)),
+		Tags: []string{"sign-in"},
+	}
+}
+
+func humanDuration(secs int) string {
+	if secs < 90 {
+		return fmt.Sprintf("%d seconds", secs)
+	}
+	return fmt.Sprintf("%d minutes", (secs+59)/60)
+}
