@@ -13,13 +13,13 @@ var ErrNotSent = errors.New("mail not sent")
 // errors.Is(err, ErrInvalid) tells a caller (or a test) what happened.
 var (
 	// ErrSendPaused: Mailersend accepted the request (202) but sending is
-	// paused on the account, so the mail stays queued and undelivered.
+	// paused on the account, so the mail is not delivered now.
 	ErrSendPaused = errors.New("mailersend has sending paused")
 	// ErrSuppressed: Mailersend accepted the request (202) but the recipient
 	// is on a suppression list (hard bounce, spam complaint, unsubscribe).
 	ErrSuppressed = errors.New("recipient is suppressed")
-	// ErrNoMessageID: a 202 without X-Message-Id, which Mailersend sends
-	// only when it did not queue the mail.
+	// ErrNoMessageID: a 202 without X-Message-Id; without the id nothing
+	// shows that Mailersend queued the mail.
 	ErrNoMessageID = errors.New("mailersend answered without a message id")
 	// ErrUnauthorized: 401 or 403, a bad token or an account problem.
 	ErrUnauthorized = errors.New("mailersend rejected the API token or account")
@@ -43,14 +43,18 @@ type Error struct {
 	Status    int                 // HTTP status of the last answer; 0 if none came
 	Attempts  int                 // HTTP calls made
 	Retryable bool                // whether Send retries this kind when the budget allows
-	Message   string              // a 422's "message", or a suppression's reasons
+	Message   string              // Mailersend's "message" on a 4xx, or a suppression's reasons
 	Fields    map[string][]string // Mailersend's field errors of a 422, if any
 	Err       error               // last transport or context error, if any
 }
 
 // Error describes the failure without any part of the mail.
 func (e *Error) Error() string {
-	s := fmt.Sprintf("%v: %v (status %d, %d attempts)", ErrNotSent, e.Kind, e.Status, e.Attempts)
+	answer := "no answer"
+	if e.Status != 0 {
+		answer = fmt.Sprintf("status %d", e.Status)
+	}
+	s := fmt.Sprintf("%v: %v (%s, attempts %d)", ErrNotSent, e.Kind, answer, e.Attempts)
 	if e.Message != "" {
 		s += ": " + e.Message
 	}

@@ -65,3 +65,10 @@ func TestDomainOf(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRetryAfterHuge(t *testing.T) {
+	got, ok := parseRetryAfter("99999999999999", time.Now())
+	if !ok || got < 24*time.Hour {
+		t.Errorf("got %v, %v, want a wait of more than a day", got, ok)
+	}
+}

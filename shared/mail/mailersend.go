@@ -42,7 +42,8 @@ type MailersendConfig struct {
 	// inject one that records d instead of waiting.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Backoff is the wait before retrying after the given failed attempt
-	// (1-based) of a 5xx or connection error (default: exponentialBackoff).
+	// (1-based) of a 5xx, a connection error or a 429 without Retry-After
+	// (default: 0.5s, 1s, 2s, 4s, then 8s, each cut by up to half at random).
 	Backoff func(attempt int) time.Duration
 }
 
@@ -136,7 +137,7 @@ func (m *Mailersend) Send(ctx context.Context, msg Message) error {
 			return m.giveUp(ctx, log, fail)
 		}
 		wait := out.wait
-		if wait < 0 {
+		if wait <= 0 { // none given, or "now": still pace the calls
 			wait = m.backoff(attempt)
 		}
 		if deadline, ok := ctx.Deadline(); ok && wait >= time.Until(deadline) {
@@ -236,15 +237,10 @@ func classify(status int, h http.Header, body []byte, to string) outcome {
 		}
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		fail.Kind = ErrUnauthorized
+		fail.Message, _ = problem(body)
 	case status == http.StatusUnprocessableEntity:
 		fail.Kind = ErrInvalid
-		var v struct {
-			Message string              `json:"message"`
-			Errors  map[string][]string `json:"errors"`
-		}
-		if json.Unmarshal(body, &v) == nil {
-			fail.Message, fail.Fields = v.Message, v.Errors
-		}
+		fail.Message, fail.Fields = problem(body)
 	case status == http.StatusTooManyRequests:
 		fail.Kind, fail.Retryable = ErrRateLimited, true
 		if d, ok := parseRetryAfter(h.Get("Retry-After"), time.Now()); ok {
@@ -254,8 +250,23 @@ func classify(status int, h http.Header, body []byte, to string) outcome {
 		fail.Kind, fail.Retryable = ErrUnavailable, true
 	default:
 		fail.Kind = ErrRejected
+		fail.Message, _ = problem(body)
 	}
 	return out
+}
+
+// problem reads Mailersend's error body, {"message": ..., "errors":
+// {"field": [...]}}. Its texts name fields, never their values, so they are
+// safe to log.
+func problem(body []byte) (message string, fields map[string][]string) {
+	var v struct {
+		Message string              `json:"message"`
+		Errors  map[string][]string `json:"errors"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return "", nil
+	}
+	return v.Message, v.Errors
 }
 
 // suppressed reports whether a 202 body's warnings say the recipient was
@@ -303,7 +314,8 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if s, err := strconv.Atoi(v); err == nil {
-		return time.Duration(max(s, 0)) * time.Second, true
+		// Clamped so a huge value cannot overflow into a short wait.
+		return time.Duration(min(max(s, 0), 1<<20)) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(now), 0), true

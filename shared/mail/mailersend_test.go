@@ -219,6 +219,12 @@ func TestMailersendSend(t *testing.T) {
 			wantLog:      []string{`"rate_limit_remaining":"0"`, `"msg":"mail retry scheduled"`, `"delay":1000000000`},
 		},
 		{
+			name:         "429 without Retry-After waits the backoff",
+			replies:      []mailersendfake.Reply{{Status: http.StatusTooManyRequests}},
+			wantAttempts: 2,
+			wantSleeps:   []time.Duration{100 * time.Millisecond},
+		},
+		{
 			name: "429 with a Retry-After beyond the budget gives up",
 			replies: []mailersendfake.Reply{{Status: http.StatusTooManyRequests, Body: `{"message":"Daily quota exceeded."}`,
 				Header: map[string]string{"Retry-After": "5", "x-apiquota-remaining": "0"}}},
