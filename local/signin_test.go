@@ -305,4 +305,3 @@ func TestTokensAreRedactedFromRequestLogs(t *testing.T) {
 		}
 	})
 }
-

@@ -77,7 +77,7 @@ func New(t *testing.T, edge string, build app.Builder, o Options) *Harness {
 	cfg := config.Config{
 		BaseURL: BaseURL, AppName: "bandarchive", CookieSecure: true, Port: "0",
 		LogLevel: slog.LevelDebug, ClientIPHeader: "X-Real-Ip",
-		Mail: config.Mail{APIToken: h.Mail.Token, APIURL: h.Mail.URL, From: "archive@archive.test", FromName: "Archive"},
+		Mail:    config.Mail{APIToken: h.Mail.Token, APIURL: h.Mail.URL, From: "archive@archive.test", FromName: "Archive"},
 		Storage: config.Storage{UploadsDir: t.TempDir(), MaxUploadBytes: 500 << 20},
 	}
 	if o.Configure != nil {
