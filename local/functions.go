@@ -36,20 +36,16 @@ func build(env *app.Env, function string) (http.Handler, error) {
 }
 
 // mountAll puts every function behind one mux, routed by the route table
-// exactly as Nginx routes them in production.
-func mountAll(env *app.Env) (*http.ServeMux, error) {
-	mux := http.NewServeMux()
+// exactly as Nginx routes them in production. Paths in no row fall through
+// to web, the static UI.
+func mountAll(env *app.Env, web http.Handler) (*http.ServeMux, error) {
 	handlers := map[string]http.Handler{}
-	for _, r := range routes.All() {
-		h, ok := handlers[r.Function]
-		if !ok {
-			var err error
-			if h, err = build(env, r.Function); err != nil {
-				return nil, err
-			}
-			handlers[r.Function] = h
+	for _, name := range routes.Functions() {
+		h, err := build(env, name)
+		if err != nil {
+			return nil, err
 		}
-		mux.Handle(r.Pattern(), h)
+		handlers[name] = h
 	}
-	return mux, nil
+	return app.Mux(routes.All(), func(r routes.Route) http.Handler { return handlers[r.Function] }, web), nil
 }

@@ -25,11 +25,10 @@ func serve(ctx context.Context, stderr io.Writer) error {
 		return err
 	}
 	env := app.NewEnv(cfg, database, log, nil)
-	mux, err := mountAll(env)
+	mux, err := mountAll(env, webHandler("web"))
 	if err != nil {
 		return err
 	}
-	mux.Handle("/", webHandler("web"))
 	if err := database.PruneExpired(ctx, time.Now()); err != nil {
 		log.Warn("pruning expired sessions failed", "err", err.Error())
 	}

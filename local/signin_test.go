@@ -15,7 +15,7 @@ import (
 )
 
 // all mounts every function as the dev server does.
-func all(env *app.Env) (http.Handler, error) { return mountAll(env) }
+func all(env *app.Env) (http.Handler, error) { return mountAll(env, nil) }
 
 func signIn(t *testing.T, h *apptest.Harness, b *apptest.Browser, email string, mailNo int) {
 	t.Helper()

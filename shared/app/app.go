@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"bandarchive/shared/auth"
@@ -84,17 +85,12 @@ func Routes(function string, handlers map[string]http.Handler) (http.Handler, er
 	if len(want) == 0 {
 		return nil, fmt.Errorf("function %q is not in the route table", function)
 	}
-	mux := http.NewServeMux()
-	var missing []string
+	var missing, extra []string
 	for _, r := range want {
-		h, ok := handlers[r.Pattern()]
-		if !ok {
+		if _, ok := handlers[r.Pattern()]; !ok {
 			missing = append(missing, r.Pattern())
-			continue
 		}
-		mux.Handle(r.Pattern(), h)
 	}
-	var extra []string
 	for p := range handlers {
 		if !slices.ContainsFunc(want, func(r routes.Route) bool { return r.Pattern() == p }) {
 			extra = append(extra, p)
@@ -103,8 +99,39 @@ func Routes(function string, handlers map[string]http.Handler) (http.Handler, er
 	if len(missing)+len(extra) > 0 {
 		return nil, fmt.Errorf("function %s: routes not handled %v, handled but not in the route table %v", function, missing, extra)
 	}
-	mux.Handle("/", httpx.NotFoundHandler())
-	return mux, nil
+	return Mux(want, func(r routes.Route) http.Handler { return handlers[r.Pattern()] }, nil), nil
+}
+
+// Mux routes rs to the handler handlerFor gives each. A known path with
+// another method gets a JSON 405 with Allow; any other path goes to
+// fallback, or gets a JSON 404 when fallback is nil, as SPEC.md wants every
+// error to be JSON.
+func Mux(rs []routes.Route, handlerFor func(routes.Route) http.Handler, fallback http.Handler) *http.ServeMux {
+	mux := http.NewServeMux()
+	allowed := map[string][]string{}
+	for _, r := range rs {
+		mux.Handle(r.Pattern(), handlerFor(r))
+		allowed[r.Path] = append(allowed[r.Path], r.Method)
+		if r.Method == http.MethodGet {
+			allowed[r.Path] = append(allowed[r.Path], http.MethodHead)
+		}
+	}
+	for path, methods := range allowed {
+		mux.Handle(path, methodNotAllowed(methods))
+	}
+	if fallback == nil {
+		fallback = httpx.NotFoundHandler()
+	}
+	mux.Handle("/", fallback)
+	return mux
+}
+
+func methodNotAllowed(methods []string) http.Handler {
+	allow := strings.Join(methods, ", ")
+	return httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Allow", allow)
+		return httpx.Errorf(httpx.MethodNotAllowed, "%s is not allowed here; use %s.", r.Method, allow)
+	})
 }
 
 // Handler puts around h what every function shares on both edges: the

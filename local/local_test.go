@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"bandarchive/shared/apptest"
+	"bandarchive/shared/db/dbtest"
+	"bandarchive/shared/routes"
+)
+
+func TestEveryFunctionHasABuilder(t *testing.T) {
+	var have []string
+	for name := range builders {
+		have = append(have, name)
+	}
+	want := routes.Functions()
+	slices.Sort(have)
+	slices.Sort(want)
+	if !slices.Equal(have, want) {
+		t.Fatalf("builders for %v, route table functions %v", have, want)
+	}
+}
+
+// TestServeRoutesExactlyTheTable sends every route of the table, and a few
+// paths that are in no row, to the dev server's mux and checks which
+// function answered (each function's mux answers only its own rows).
+func TestServeRoutesExactlyTheTable(t *testing.T) {
+	h := apptest.New(t, apptest.HTTP, all, apptest.Options{})
+	for _, r := range routes.All() {
+		path := strings.NewReplacer("{token}", "x", "{id}", "x", "{recording_id}", "x").Replace(r.Path)
+		got := h.Do(apptest.NewRequest(t, r.Method, path, nil))
+		if got.Status == http.StatusNotFound && strings.Contains(string(got.Body), "There is nothing at") ||
+			got.Status == http.StatusMethodNotAllowed {
+			t.Errorf("%s %s: no function answered (%d %s)", r.Method, path, got.Status, got.Body)
+		}
+	}
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/auth/send-link"}, {"PUT", "/api/me"}, {"GET", "/api/nothing"}, {"POST", "/healthz"},
+	} {
+		got := h.Do(apptest.NewRequest(t, c.method, c.path, nil))
+		if got.Status != http.StatusNotFound && got.Status != http.StatusMethodNotAllowed || got.ErrorCode() == "" {
+			t.Errorf("%s %s: %d %s, want a JSON 404 or 405", c.method, c.path, got.Status, got.Body)
+		}
+	}
+}
+
+// TestInvokeCommittedEvents runs `local invoke` with every event in
+// local/events against a fresh database, as a developer would.
+func TestInvokeCommittedEvents(t *testing.T) {
+	url := dbtest.NewURL(t)
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("BASE_URL", "http://localhost:8080")
+	t.Setenv("ADMIN_EMAIL", "admin@localhost.test")
+	t.Setenv("MAILERSEND_API_TOKEN", "")
+	var stderr bytes.Buffer
+	ctx := context.Background()
+	if err := run(ctx, []string{"migrate"}, nil, &stderr, &stderr); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, stderr.String())
+	}
+	want := map[string]int{
+		"send-link/send-link.json": http.StatusAccepted,
+		"verify/confirm-page.json": http.StatusOK,
+		"verify/sign-in.json":      http.StatusNotFound, // the sample token is unknown
+		"session/me.json":          http.StatusUnauthorized,
+		"session/logout.json":      http.StatusNoContent,
+		"invites/create.json":      http.StatusUnauthorized,
+		"invites/list.json":        http.StatusUnauthorized,
+		"invites/revoke.json":      http.StatusUnauthorized,
+		"invites/join-check.json":  http.StatusNotFound,
+		"invites/join.json":        http.StatusNotFound,
+		"send-link/healthz.json":   http.StatusOK,
+		"verify/healthz.json":      http.StatusOK,
+		"session/healthz.json":     http.StatusOK,
+		"invites/healthz.json":     http.StatusOK,
+	}
+	files, _ := filepath.Glob("events/*/*.json")
+	covered := map[string]bool{}
+	for _, f := range files {
+		rel := strings.TrimPrefix(f, "events/")
+		function := filepath.Dir(rel)
+		t.Run(rel, func(t *testing.T) {
+			status, ok := want[rel]
+			if !ok {
+				t.Fatalf("no expected status for %s: add it to this test", rel)
+			}
+			var out bytes.Buffer
+			stderr.Reset()
+			if err := run(ctx, []string{"invoke", function, f}, nil, &out, &stderr); err != nil {
+				t.Fatalf("invoke: %v\n%s", err, stderr.String())
+			}
+			var resp events.APIGatewayV2HTTPResponse
+			if err := json.Unmarshal(out.Bytes(), &resp); err != nil {
+				t.Fatalf("output is not a response event: %v\n%s", err, out.String())
+			}
+			if resp.StatusCode != status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, status, resp.Body)
+			}
+			if resp.Headers["X-Request-Id"] == "" {
+				t.Errorf("no X-Request-Id in %v", resp.Headers)
+			}
+			raw, _ := os.ReadFile(f)
+			var e events.APIGatewayV2HTTPRequest
+			json.Unmarshal(raw, &e)
+			for _, r := range routes.For(function) {
+				req := httptest.NewRequest(e.RequestContext.HTTP.Method, e.RawPath, nil)
+				mux := http.NewServeMux()
+				mux.HandleFunc(r.Pattern(), func(http.ResponseWriter, *http.Request) {})
+				if _, p := mux.Handler(req); p == r.Pattern() {
+					covered[r.Pattern()] = true
+				}
+			}
+		})
+	}
+	for _, r := range routes.All() {
+		if !covered[r.Pattern()] {
+			t.Errorf("no event in local/events for %s (%s)", r.Pattern(), r.Function)
+		}
+	}
+}
+
+// TestInvokeRefusesUnknownFunction checks the error names the functions.
+func TestInvokeRefusesUnknownFunction(t *testing.T) {
+	t.Setenv("DATABASE_URL", dbtest.NewURL(t))
+	t.Setenv("BASE_URL", "http://localhost:8080")
+	var out, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"migrate"}, nil, &out, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"invoke", "nope", "events/verify/healthz.json"}, nil, &out, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "send-link") {
+		t.Fatalf("err = %v, want one naming the known functions", err)
+	}
+	if err := run(context.Background(), []string{"invoke"}, nil, &out, &stderr); err != errUsage {
+		t.Fatalf("invoke without arguments: %v, want usage", err)
+	}
+}
