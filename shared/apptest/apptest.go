@@ -39,7 +39,7 @@ const (
 
 // Harness is one archive under test.
 type Harness struct {
-	T     *testing.T
+	T     testing.TB
 	Edge  string
 	Env   *app.Env
 	DB    *db.DB
@@ -70,7 +70,7 @@ func BothWith(t *testing.T, build app.Builder, o Options, test func(t *testing.T
 }
 
 // New builds a harness for one edge.
-func New(t *testing.T, edge string, build app.Builder, o Options) *Harness {
+func New(t testing.TB, edge string, build app.Builder, o Options) *Harness {
 	t.Helper()
 	h := &Harness{T: t, Edge: edge, DB: dbtest.New(t), Mail: mailersendfake.New(t), Logs: &Buffer{}}
 	h.Clock = NewClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))

@@ -4,9 +4,9 @@
 package signin
 
 import (
-	"context"
 	"fmt"
 	"html"
+	"net/http"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -64,14 +64,21 @@ func NormaliseEmail(s string) (string, error) {
 	return e, nil
 }
 
-// SendLink stores a link for email and mails it when the address belongs to
-// a member (or to an invitee, with join). The caller answers the same
-// whatever happens here, short of a rate limit (429, also the same for
-// everyone) or a failure of our own.
-func (s *Service) SendLink(ctx context.Context, email, ip string, join *Join) error {
+// SendLink stores a link for email, answers the request with the one
+// answer everybody gets (202 and Accepted), and then mails the link when
+// the address belongs to a member (or to an invitee, with join). Only a
+// rate limit (429, also the same for everyone) or a failure of our own
+// comes back as an error instead of an answer.
+//
+// The answer is flushed before delivery starts, so neither Mailersend nor
+// the work of building the mail shows in its timing. With a Sync outbox
+// (Lambda) nothing may run after the answer: the mail goes first and a
+// stranger's answer is padded to match.
+func (s *Service) SendLink(w http.ResponseWriter, r *http.Request, email string, join *Join) error {
+	ctx := r.Context()
 	t := auth.NewToken()
 	req := db.LinkRequest{
-		Email: email, IP: ip, TokenHash: t.Hash(), Now: s.Now(), TTL: LinkTTL,
+		Email: email, IP: httpx.ClientIP(r), TokenHash: t.Hash(), Now: s.Now(), TTL: LinkTTL,
 		PerEmail: s.PerEmail, PerIP: s.PerIP,
 	}
 	if join != nil {
@@ -87,12 +94,24 @@ func (s *Service) SendLink(ctx context.Context, email, ip string, join *Join) er
 		e.Header = map[string][]string{"Retry-After": {strconv.Itoa(secs)}}
 		return e
 	}
-	if !out.Deliver {
-		s.Outbox.Pad(ctx)
-		return nil
+	answer := func() error {
+		err := httpx.WriteJSON(w, http.StatusAccepted, map[string]string{"message": Accepted})
+		http.NewResponseController(w).Flush() // not every edge can flush; the Lambda edge needs not
+		return err
 	}
-	s.Outbox.Send(ctx, s.message(email, t, out.User == nil))
-	return nil
+	switch {
+	case s.Outbox.Sync && out.Deliver:
+		s.Outbox.Send(ctx, s.message(email, t, out.User == nil))
+		return answer()
+	case s.Outbox.Sync:
+		s.Outbox.Pad(ctx)
+		return answer()
+	case out.Deliver:
+		err := answer()
+		s.Outbox.Send(ctx, s.message(email, t, out.User == nil))
+		return err
+	}
+	return answer()
 }
 
 func (s *Service) message(to string, t auth.Token, joining bool) mailpkg.Message {

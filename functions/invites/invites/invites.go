@@ -148,9 +148,5 @@ func (h *handler) join(w http.ResponseWriter, r *http.Request) error {
 	if name == "" || utf8.RuneCountInString(name) > maxNameLen || !utf8.ValidString(name) {
 		return httpx.Errorf(httpx.Invalid, "Please enter your name (at most %d characters).", maxNameLen)
 	}
-	join := &signin.Join{InviteID: i.ID, DisplayName: name}
-	if err := h.env.SignIn.SendLink(r.Context(), email, httpx.ClientIP(r), join); err != nil {
-		return err
-	}
-	return httpx.WriteJSON(w, http.StatusAccepted, map[string]string{"message": signin.Accepted})
+	return h.env.SignIn.SendLink(w, r, email, &signin.Join{InviteID: i.ID, DisplayName: name})
 }

@@ -34,8 +34,5 @@ func (h *handler) sendLink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.signIn.SendLink(r.Context(), email, httpx.ClientIP(r), nil); err != nil {
-		return err
-	}
-	return httpx.WriteJSON(w, http.StatusAccepted, map[string]string{"message": signin.Accepted})
+	return h.signIn.SendLink(w, r, email, nil)
 }
