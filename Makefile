@@ -35,8 +35,8 @@ test: pg-start ## Vet, check formatting and run every test against real PostgreS
 	fi
 	$(WITH_DB) go test -count=1 -timeout 20m ./...
 
-bench: pg-start ## Run the benchmarks against real PostgreSQL
-	$(WITH_DB) go test -run '^$$' -bench . -benchtime 3x ./...
+bench: pg-start ## Run the benchmarks against real PostgreSQL (figures: README, Performance)
+	$(WITH_DB) go test -run '^$$' -bench SendLink -benchtime 400x -count 3 ./local/
 
 migrate: pg-start ## Apply the database migrations
 	$(WITH_DB) go run ./local migrate
