@@ -21,7 +21,11 @@ func DecodeInput(w http.ResponseWriter, r *http.Request, dst any) error {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mt {
 	case "application/x-www-form-urlencoded", "multipart/form-data":
-		if err := r.ParseForm(); err != nil {
+		parse := r.ParseForm // which does not read multipart bodies
+		if mt == "multipart/form-data" {
+			parse = func() error { return r.ParseMultipartForm(MaxFormBytes) }
+		}
+		if err := parse(); err != nil {
 			return bodyError(err)
 		}
 		fillFromForm(dst, r.PostForm)
@@ -32,7 +36,8 @@ func DecodeInput(w http.ResponseWriter, r *http.Request, dst any) error {
 		if err := dec.Decode(dst); err != nil {
 			return bodyError(err)
 		}
-		if dec.More() {
+		// More would let a stray "}" or "]" through; only the end may follow.
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 			return Errorf(Invalid, "The request body must hold one JSON object.")
 		}
 		return nil

@@ -33,26 +33,43 @@ func (l *LambdaHandler) Invoke(ctx context.Context, e events.APIGatewayV2HTTPReq
 	if e.RequestContext.HTTP.Method == "" {
 		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("event has no requestContext.http.method: is it an API Gateway v2 (payload 2.0) event?")
 	}
+	ctx = context.WithValue(ctx, eventHeadersKey{}, e.Headers)
 	return l.adapter.ProxyWithContext(ctx, e)
 }
 
+// eventHeadersKey carries the event's header text past the adapter.
+type eventHeadersKey struct{}
+
 // normaliseHeaders undoes the adapter's splitting of header values on
-// commas: net/http hands a handler "a, b" as one value, and so must the
-// Lambda edge. Cookies were split per cookie and join with "; ".
+// commas: net/http hands a handler "a,b" as one value, as sent, and so must
+// the Lambda edge, so the event's own text is put back (the adapter trims
+// around each comma). Cookies were split per cookie and join with "; ".
 func normaliseHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent, _ := r.Context().Value(eventHeadersKey{}).(map[string]string)
 		for k, vs := range r.Header {
 			if len(vs) < 2 {
 				continue
 			}
-			sep := ", "
 			if k == "Cookie" {
-				sep = "; "
+				r.Header[k] = []string{strings.Join(vs, "; ")}
+				continue
 			}
-			r.Header[k] = []string{strings.Join(vs, sep)}
+			r.Header[k] = []string{eventHeader(sent, k, vs)}
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// eventHeader is the event's text for header key, whatever its case, or vs
+// joined when the event does not have it.
+func eventHeader(sent map[string]string, key string, vs []string) string {
+	for k, v := range sent {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return strings.Join(vs, ", ")
 }
 
 // InvokeAPIHandler answers the Lambda invoke URL with h behind the adapter,

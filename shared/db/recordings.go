@@ -1,0 +1,222 @@
+package db
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// DateLayout is how recorded dates travel in JSON and forms.
+const DateLayout = "2006-01-02"
+
+// Recording is one recording with the band's scores of it.
+type Recording struct {
+	ID               uuid.UUID
+	Title            string
+	OriginalFilename string
+	Format           string
+	MIMEType         string
+	DurationSeconds  *float64
+	FileSizeBytes    int64
+	SHA256           []byte
+	UploadedAt       time.Time
+	UploadedBy       uuid.UUID
+	UploaderName     string
+	RecordedDate     *time.Time // a date; UTC midnight
+	Venue            string
+	Source           string
+	Notes            string
+
+	Scores ScoreSummary
+}
+
+// ScoreSummary is what the archive shows beside a recording: "5 of 7 have
+// scored this", their average, and my own score.
+type ScoreSummary struct {
+	Average *float64 `json:"average"`
+	Count   int      `json:"count"`
+	Members int      `json:"members"`
+	MyScore *int     `json:"my_score"`
+}
+
+// MarshalJSON writes the recording as the API shows it: dates as
+// YYYY-MM-DD, the hash in hex, the scores inline.
+func (r Recording) MarshalJSON() ([]byte, error) {
+	var recorded *string
+	if r.RecordedDate != nil {
+		s := r.RecordedDate.Format(DateLayout)
+		recorded = &s
+	}
+	return json.Marshal(struct {
+		ID               uuid.UUID `json:"id"`
+		Title            string    `json:"title"`
+		OriginalFilename string    `json:"original_filename"`
+		Format           string    `json:"format"`
+		MIMEType         string    `json:"mime_type"`
+		DurationSeconds  *float64  `json:"duration_seconds"`
+		FileSizeBytes    int64     `json:"file_size_bytes"`
+		SHA256           string    `json:"sha256"`
+		UploadedAt       time.Time `json:"uploaded_at"`
+		UploadedBy       uuid.UUID `json:"uploaded_by"`
+		UploaderName     string    `json:"uploaded_by_name"`
+		RecordedDate     *string   `json:"recorded_date"`
+		Venue            string    `json:"venue"`
+		Source           string    `json:"source"`
+		Notes            string    `json:"notes"`
+		ScoreSummary
+	}{r.ID, r.Title, r.OriginalFilename, r.Format, r.MIMEType, r.DurationSeconds, r.FileSizeBytes,
+		hex.EncodeToString(r.SHA256), r.UploadedAt, r.UploadedBy, r.UploaderName, recorded,
+		r.Venue, r.Source, r.Notes, r.Scores})
+}
+
+// ErrDuplicate is returned by InsertRecording for a file already archived;
+// the error is a *DuplicateError carrying the existing id.
+var ErrDuplicate = errors.New("recording already archived")
+
+// DuplicateError names the recording that already has the same content.
+type DuplicateError struct{ ExistingID uuid.UUID }
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("identical to recording %s", e.ExistingID)
+}
+
+// Unwrap lets errors.Is(err, ErrDuplicate) hold.
+func (e *DuplicateError) Unwrap() error { return ErrDuplicate }
+
+// recordingSelect reads recordings with their score summary for viewer $1,
+// in one query: the members count, the average and count of active
+// members' scores, and the viewer's own score.
+const recordingSelect = `SELECT r.id, r.title, r.original_filename, r.format, r.mime_type, r.duration_seconds,
+	r.file_size_bytes, r.sha256, r.uploaded_at, r.uploaded_by, u.display_name, r.recorded_date,
+	r.venue, r.source, r.notes, s.average, coalesce(s.count, 0), m.members, mine.score
+FROM recordings r
+JOIN users u ON u.id = r.uploaded_by
+CROSS JOIN (SELECT count(*) AS members FROM users WHERE disabled_at IS NULL) m
+LEFT JOIN LATERAL (
+	SELECT avg(sc.score)::float8 AS average, count(*) AS count
+	FROM scores sc JOIN users su ON su.id = sc.user_id AND su.disabled_at IS NULL
+	WHERE sc.recording_id = r.id
+) s ON true
+LEFT JOIN scores mine ON mine.recording_id = r.id AND mine.user_id = $1`
+
+func scanRecording(row pgx.Row) (Recording, error) {
+	var r Recording
+	var my *int16
+	err := row.Scan(&r.ID, &r.Title, &r.OriginalFilename, &r.Format, &r.MIMEType, &r.DurationSeconds,
+		&r.FileSizeBytes, &r.SHA256, &r.UploadedAt, &r.UploadedBy, &r.UploaderName, &r.RecordedDate,
+		&r.Venue, &r.Source, &r.Notes, &r.Scores.Average, &r.Scores.Count, &r.Scores.Members, &my)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Recording{}, ErrNotFound
+	}
+	if my != nil {
+		v := int(*my)
+		r.Scores.MyScore = &v
+	}
+	return r, err
+}
+
+// Recording returns one recording as viewer sees it.
+func (db *DB) Recording(ctx context.Context, id, viewer uuid.UUID) (Recording, error) {
+	r, err := scanRecording(db.pool.QueryRow(ctx, recordingSelect+` WHERE r.id = $2`, viewer, id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Recording{}, fmt.Errorf("find recording %s: %w", id, err)
+	}
+	return r, err
+}
+
+// RecordingIDBySHA256 finds the recording with this content hash.
+func (db *DB) RecordingIDBySHA256(ctx context.Context, sum []byte) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := db.pool.QueryRow(ctx, `SELECT id FROM recordings WHERE sha256 = $1`, sum).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, ErrNotFound
+	}
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("find recording by hash: %w", err)
+	}
+	return id, nil
+}
+
+// InsertRecording stores a new recording row. A row with the same SHA-256
+// already there gives a *DuplicateError, also when two identical uploads
+// race (the unique index decides).
+func (db *DB) InsertRecording(ctx context.Context, r Recording) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO recordings (id, title, original_filename, format, mime_type,
+		duration_seconds, file_size_bytes, sha256, uploaded_at, uploaded_by, recorded_date, venue, source, notes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		r.ID, r.Title, r.OriginalFilename, r.Format, r.MIMEType, r.DurationSeconds, r.FileSizeBytes,
+		r.SHA256, r.UploadedAt, r.UploadedBy, r.RecordedDate, r.Venue, r.Source, r.Notes)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "recordings_sha256_key" {
+		id, ferr := db.RecordingIDBySHA256(ctx, r.SHA256)
+		if ferr != nil {
+			return fmt.Errorf("insert recording: duplicate, then %w", ferr)
+		}
+		return &DuplicateError{ExistingID: id}
+	}
+	if err != nil {
+		return fmt.Errorf("insert recording: %w", err)
+	}
+	return nil
+}
+
+// RecordingEdit is a change of the editable fields; nil fields stay.
+type RecordingEdit struct {
+	Title        *string
+	RecordedDate **time.Time // set to a nil *time.Time to clear
+	Venue        *string
+	Source       *string
+	Notes        *string
+}
+
+// UpdateRecording applies e in one statement.
+func (db *DB) UpdateRecording(ctx context.Context, id uuid.UUID, e RecordingEdit) error {
+	var recorded *time.Time
+	if e.RecordedDate != nil {
+		recorded = *e.RecordedDate
+	}
+	tag, err := db.pool.Exec(ctx, `UPDATE recordings SET
+		title = coalesce($2, title),
+		recorded_date = CASE WHEN $3 THEN $4::date ELSE recorded_date END,
+		venue = coalesce($5, venue),
+		source = coalesce($6, source),
+		notes = coalesce($7, notes)
+		WHERE id = $1`, id, e.Title, e.RecordedDate != nil, recorded, e.Venue, e.Source, e.Notes)
+	if err != nil {
+		return fmt.Errorf("update recording %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeleteRecording removes the row and, by cascade, its scores.
+func (db *DB) DeleteRecording(ctx context.Context, id uuid.UUID) error {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM recordings WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("delete recording %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// RecordingExists reports whether a row with id exists; the storage sweep
+// uses it to tell interrupted deletions from finished ones.
+func (db *DB) RecordingExists(ctx context.Context, id uuid.UUID) (bool, error) {
+	var ok bool
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM recordings WHERE id = $1)`, id).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("check recording %s: %w", id, err)
+	}
+	return ok, nil
+}

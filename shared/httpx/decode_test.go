@@ -1,0 +1,165 @@
+package httpx_test
+
+import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"bandarchive/shared/httpx"
+)
+
+type joinInput struct {
+	Email       string `json:"email"`
+	DisplayName string `json:"display_name"`
+}
+
+func multipartBody(t *testing.T, fields map[string]string) (string, string) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, v := range fields {
+		if err := mw.WriteField(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String(), mw.FormDataContentType()
+}
+
+func TestDecodeInput(t *testing.T) {
+	const (
+		jsonType = "application/json"
+		formType = "application/x-www-form-urlencoded"
+	)
+	mpBody, mpType := multipartBody(t, map[string]string{"email": "ann@example.org", "display_name": "Ann"})
+	huge := strings.Repeat("a", httpx.MaxFormBytes)
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		want        joinInput
+		wantCode    httpx.Code // "" for success
+		wantStatus  int
+	}{
+		{
+			name: "JSON", contentType: jsonType,
+			body: `{"email":"ann@example.org","display_name":"Ann"}`,
+			want: joinInput{Email: "ann@example.org", DisplayName: "Ann"},
+		},
+		{
+			name: "JSON with a charset", contentType: "application/json; charset=utf-8",
+			body: `{"email":"ann@example.org"}`,
+			want: joinInput{Email: "ann@example.org"},
+		},
+		{
+			name: "JSON without a content type", contentType: "",
+			body: `{"email":"ann@example.org"}`,
+			want: joinInput{Email: "ann@example.org"},
+		},
+		{
+			name: "JSON followed by whitespace", contentType: jsonType,
+			body: "{\"email\":\"ann@example.org\"}\n\t ",
+			want: joinInput{Email: "ann@example.org"},
+		},
+		{
+			name: "form", contentType: formType,
+			body: url.Values{"email": {"ann@example.org"}, "display_name": {"Ann Smith"}, "extra": {"ignored"}}.Encode(),
+			want: joinInput{Email: "ann@example.org", DisplayName: "Ann Smith"},
+		},
+		{
+			name: "multipart form", contentType: mpType, body: mpBody,
+			want: joinInput{Email: "ann@example.org", DisplayName: "Ann"},
+		},
+		{
+			name: "unknown field", contentType: jsonType,
+			body:     `{"email":"ann@example.org","role":"admin"}`,
+			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+		},
+		{
+			name: "wrong type", contentType: jsonType,
+			body:     `{"email":42}`,
+			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+		},
+		{
+			name: "not JSON", contentType: jsonType,
+			body:     `email=ann@example.org`,
+			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+		},
+		{
+			name: "empty body", contentType: jsonType,
+			body:     ``,
+			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+		},
+		{
+			name: "a second object after the first", contentType: jsonType,
+			body:     `{"email":"ann@example.org"} {"email":"bob@example.org"}`,
+			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+		},
+		{
+			name: "a stray brace after the object", contentType: jsonType,
+			body:     `{"email":"ann@example.org"}}`,
+			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+		},
+		{
+			name: "a stray bracket after the object", contentType: jsonType,
+			body:     `{"email":"ann@example.org"}]`,
+			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+		},
+		{
+			name: "text after the object", contentType: jsonType,
+			body:     `{"email":"ann@example.org"} trailing`,
+			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+		},
+		{
+			name: "JSON too large", contentType: jsonType,
+			body:     `{"email":"` + huge + `"}`,
+			wantCode: httpx.TooLarge, wantStatus: http.StatusRequestEntityTooLarge,
+		},
+		{
+			name: "form too large", contentType: formType,
+			body:     "email=" + huge,
+			wantCode: httpx.TooLarge, wantStatus: http.StatusRequestEntityTooLarge,
+		},
+		{
+			name: "plain text", contentType: "text/plain",
+			body:     `ann@example.org`,
+			wantCode: httpx.Unsupported, wantStatus: http.StatusUnsupportedMediaType,
+		},
+		{
+			name: "XML", contentType: "application/xml",
+			body:     `<email>ann@example.org</email>`,
+			wantCode: httpx.Unsupported, wantStatus: http.StatusUnsupportedMediaType,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/auth/join/x", strings.NewReader(tt.body))
+			if tt.contentType != "" {
+				r.Header.Set("Content-Type", tt.contentType)
+			}
+			var got joinInput
+			err := httpx.DecodeInput(httptest.NewRecorder(), r, &got)
+			if tt.wantCode == "" {
+				if err != nil {
+					t.Fatalf("got error %v, want none", err)
+				}
+				if got != tt.want {
+					t.Errorf("got %+v, want %+v", got, tt.want)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("got %+v and no error, want %s", got, tt.wantCode)
+			}
+			if code := httpx.CodeOf(err); code != tt.wantCode || code.Status() != tt.wantStatus {
+				t.Errorf("got %s (%d), want %s (%d): %v", code, code.Status(), tt.wantCode, tt.wantStatus, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,115 @@
+// Package listing answers the recordings list and the ranking from query
+// parameters: sort, unscored=me, q, limit and cursor.
+package listing
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"bandarchive/shared/auth"
+	"bandarchive/shared/db"
+	"bandarchive/shared/httpx"
+)
+
+// Page sizes.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+)
+
+// Page is one page of recordings as the API answers it.
+type Page struct {
+	Recordings []db.Recording `json:"recordings"`
+	// NextCursor fetches the next page; empty on the last.
+	NextCursor string `json:"next_cursor,omitempty"`
+	// Members is the number of active members ("of 7").
+	Members int `json:"members"`
+}
+
+// Serve answers one page. sort, when not empty, is fixed (the ranking is
+// always by score); otherwise it comes from ?sort= (default uploaded).
+func Serve(w http.ResponseWriter, r *http.Request, database *db.DB, sort string) error {
+	q, err := parse(r, sort)
+	if err != nil {
+		return err
+	}
+	list, more, err := database.ListRecordings(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	page := Page{Recordings: list}
+	if page.Recordings == nil {
+		page.Recordings = []db.Recording{}
+	}
+	if more {
+		page.NextCursor = encodeCursor(q.Sort, q.Offset+len(list))
+	}
+	if len(list) > 0 {
+		page.Members = list[0].Scores.Members
+	} else if page.Members, err = database.ActiveMembers(r.Context()); err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, page)
+}
+
+func parse(r *http.Request, sort string) (db.ListQuery, error) {
+	v := r.URL.Query()
+	u, _ := auth.UserFrom(r.Context())
+	q := db.ListQuery{Viewer: u.ID, Sort: sort, Limit: DefaultLimit, Search: strings.TrimSpace(v.Get("q"))}
+	if q.Sort == "" {
+		q.Sort = v.Get("sort")
+		if q.Sort == "" {
+			q.Sort = db.SortUploaded
+		}
+	}
+	if !db.ValidSort(q.Sort) {
+		return q, httpx.Errorf(httpx.Invalid, "sort must be one of score, recorded, uploaded, title.")
+	}
+	switch v.Get("unscored") {
+	case "":
+	case "me":
+		q.UnscoredByViewer = true
+	default:
+		return q, httpx.Errorf(httpx.Invalid, "unscored can only be \"me\".")
+	}
+	if len(q.Search) > 200 {
+		return q, httpx.Errorf(httpx.Invalid, "The search is too long.")
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxLimit {
+			return q, httpx.Errorf(httpx.Invalid, "limit must be a number from 1 to %d.", MaxLimit)
+		}
+		q.Limit = n
+	}
+	if c := v.Get("cursor"); c != "" {
+		offset, err := decodeCursor(c, q.Sort)
+		if err != nil {
+			return q, httpx.Errorf(httpx.Invalid, "The cursor is not valid for this list; start from the first page.")
+		}
+		q.Offset = offset
+	}
+	return q, nil
+}
+
+// A cursor is opaque to clients; it names the sort it belongs to so a
+// cursor cannot be replayed against another order.
+func encodeCursor(sort string, offset int) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s:%d", sort, offset))
+}
+
+func decodeCursor(c, sort string) (int, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, err
+	}
+	s, n, ok := strings.Cut(string(b), ":")
+	offset, err := strconv.Atoi(n)
+	if !ok || s != sort || err != nil || offset < 0 || offset > 1_000_000 {
+		return 0, fmt.Errorf("bad cursor")
+	}
+	return offset, nil
+}
