@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"reflect"
 	"strings"
 
 	"github.com/caarlos0/env/v11"
@@ -76,7 +77,10 @@ func explain(err error) error {
 	for _, e := range agg.Errors {
 		var missing env.VarIsNotSetError
 		var empty env.EmptyVarError
+		var parse env.ParseError
 		switch {
+		case errors.As(e, &parse):
+			msgs = append(msgs, fmt.Sprintf("%s is not a valid %s: %v", envName(reflect.TypeFor[Config](), parse.Name), parse.Type, parse.Err))
 		case errors.As(e, &missing):
 			msgs = append(msgs, fmt.Sprintf("%s is required but not set", missing.Key))
 		case errors.As(e, &empty):
@@ -86,6 +90,24 @@ func explain(err error) error {
 		}
 	}
 	return fmt.Errorf("configuration: %s", strings.Join(msgs, "; "))
+}
+
+// envName finds the variable behind a struct field, for messages.
+func envName(t reflect.Type, field string) string {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Type.Kind() == reflect.Struct && f.Tag.Get("env") == "" {
+			if n := envName(f.Type, field); n != field {
+				return n
+			}
+			continue
+		}
+		if f.Name == field {
+			name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+			return name
+		}
+	}
+	return field
 }
 
 // Origin is the scheme and host of BaseURL, as browsers send it in Origin.

@@ -214,3 +214,10 @@ func TestLoadMigrate(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadNamesTheVariableWithABadValue(t *testing.T) {
+	_, err := config.Load([]string{"DATABASE_URL=postgres://x", "BASE_URL=https://a.example", "MAX_UPLOAD_BYTES=500MB"})
+	if err == nil || !strings.Contains(err.Error(), "MAX_UPLOAD_BYTES is not a valid") {
+		t.Fatalf("err = %v, want one naming MAX_UPLOAD_BYTES", err)
+	}
+}

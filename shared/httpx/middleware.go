@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 )
@@ -133,6 +134,9 @@ var secretPrefixes = []string{"/auth/verify/", "/auth/join/", "/join/"}
 // RedactPath hides the token segment of link paths, so no log holds a
 // working link.
 func RedactPath(p string) string {
+	if clean := path.Clean(p); clean != p && clean+"/" != p {
+		p = clean // "/x/../auth/verify/t" is the same link
+	}
 	for _, prefix := range secretPrefixes {
 		if strings.HasPrefix(p, prefix) && len(p) > len(prefix) {
 			rest := p[len(prefix):]

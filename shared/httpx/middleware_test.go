@@ -248,3 +248,11 @@ func TestClientIP(t *testing.T) {
 		})
 	}
 }
+
+func TestRedactPathCleansFirst(t *testing.T) {
+	for _, p := range []string{"/x/../auth/verify/SECRET", "//auth/verify/SECRET", "/auth/./join/SECRET"} {
+		if got := httpx.RedactPath(p); strings.Contains(got, "SECRET") {
+			t.Errorf("RedactPath(%q) = %q: the token shows", p, got)
+		}
+	}
+}
