@@ -6,8 +6,11 @@ import (
 	"sort"
 
 	"bandarchive/functions/invites/invites"
+	"bandarchive/functions/recordings/recordings"
+	"bandarchive/functions/scores/scores"
 	"bandarchive/functions/send-link/sendlink"
 	"bandarchive/functions/session/session"
+	"bandarchive/functions/upload/upload"
 	"bandarchive/functions/verify/verify"
 	"bandarchive/shared/app"
 	"bandarchive/shared/routes"
@@ -15,10 +18,13 @@ import (
 
 // builders maps each function of the route table to its handler's builder.
 var builders = map[string]app.Builder{
-	routes.SendLink: sendlink.New,
-	routes.Verify:   verify.New,
-	routes.Session:  session.New,
-	routes.Invites:  invites.New,
+	routes.SendLink:   sendlink.New,
+	routes.Verify:     verify.New,
+	routes.Session:    session.New,
+	routes.Invites:    invites.New,
+	routes.Upload:     upload.New,
+	routes.Recordings: recordings.New,
+	routes.Scores:     scores.New,
 }
 
 // build returns one function's handler, without the shared middleware.

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"bandarchive/shared/apptest"
+	"bandarchive/shared/auth"
+	"bandarchive/shared/db"
 	"bandarchive/shared/db/dbtest"
 	"bandarchive/shared/routes"
 )
@@ -55,72 +57,116 @@ func TestServeRoutesExactlyTheTable(t *testing.T) {
 	}
 }
 
+// placeholderCookie is what committed events carry where a session goes.
+const placeholderCookie = "PASTE-YOUR-SESSION-COOKIE"
+
 // TestInvokeCommittedEvents runs `local invoke` with every event in
-// local/events against a fresh database, as a developer would.
+// local/events against a fresh database, as a developer would: as
+// committed (no real session), and with the placeholder replaced by a
+// real admin session.
 func TestInvokeCommittedEvents(t *testing.T) {
 	url := dbtest.NewURL(t)
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("BASE_URL", "http://localhost:8080")
 	t.Setenv("ADMIN_EMAIL", "admin@localhost.test")
 	t.Setenv("MAILERSEND_API_TOKEN", "")
+	t.Setenv("UPLOADS_DIR", t.TempDir())
 	var stderr bytes.Buffer
 	ctx := context.Background()
 	if err := run(ctx, []string{"migrate"}, nil, &stderr, &stderr); err != nil {
 		t.Fatalf("migrate: %v\n%s", err, stderr.String())
 	}
-	want := map[string]int{
-		"send-link/send-link.json": http.StatusAccepted,
-		"verify/confirm-page.json": http.StatusOK,
-		"verify/sign-in.json":      http.StatusNotFound, // the sample token is unknown
-		"session/me.json":          http.StatusUnauthorized,
-		"session/logout.json":      http.StatusNoContent,
-		"invites/create.json":      http.StatusUnauthorized,
-		"invites/list.json":        http.StatusUnauthorized,
-		"invites/revoke.json":      http.StatusUnauthorized,
-		"invites/join-check.json":  http.StatusNotFound,
-		"invites/join.json":        http.StatusNotFound,
-		"send-link/healthz.json":   http.StatusOK,
-		"verify/healthz.json":      http.StatusOK,
-		"session/healthz.json":     http.StatusOK,
-		"invites/healthz.json":     http.StatusOK,
+	database, err := db.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer database.Close()
+	// Expected statuses: as committed, and signed in as the admin. The
+	// sample ids and tokens name nothing, hence the 404s.
+	want := map[string][2]int{
+		"send-link/send-link.json":    {202, 202},
+		"verify/confirm-page.json":    {200, 200},
+		"verify/sign-in.json":         {404, 404},
+		"session/me.json":             {401, 200},
+		"session/logout.json":         {204, 204},
+		"invites/create.json":         {401, 201},
+		"invites/list.json":           {401, 200},
+		"invites/revoke.json":         {401, 404},
+		"invites/join-check.json":     {404, 404},
+		"invites/join.json":           {404, 404},
+		"upload/upload.json":          {401, 201},
+		"recordings/list.json":        {401, 200},
+		"recordings/detail.json":      {401, 404},
+		"recordings/edit.json":        {401, 404},
+		"recordings/delete.json":      {401, 404},
+		"recordings/audio-range.json": {401, 404},
+		"recordings/download.json":    {401, 404},
+		"scores/ranking.json":         {401, 200},
+		"scores/set.json":             {401, 404},
+		"scores/clear.json":           {401, 404},
 	}
 	files, _ := filepath.Glob("events/*/*.json")
 	covered := map[string]bool{}
 	for _, f := range files {
 		rel := strings.TrimPrefix(f, "events/")
 		function := filepath.Dir(rel)
-		t.Run(rel, func(t *testing.T) {
-			status, ok := want[rel]
-			if !ok {
-				t.Fatalf("no expected status for %s: add it to this test", rel)
-			}
-			var out bytes.Buffer
-			stderr.Reset()
-			if err := run(ctx, []string{"invoke", function, f}, nil, &out, &stderr); err != nil {
-				t.Fatalf("invoke: %v\n%s", err, stderr.String())
-			}
-			var resp events.APIGatewayV2HTTPResponse
-			if err := json.Unmarshal(out.Bytes(), &resp); err != nil {
-				t.Fatalf("output is not a response event: %v\n%s", err, out.String())
-			}
-			if resp.StatusCode != status {
-				t.Fatalf("status %d, want %d: %s", resp.StatusCode, status, resp.Body)
-			}
-			if resp.Headers["X-Request-Id"] == "" {
-				t.Errorf("no X-Request-Id in %v", resp.Headers)
-			}
-			raw, _ := os.ReadFile(f)
-			var e events.APIGatewayV2HTTPRequest
-			json.Unmarshal(raw, &e)
-			for _, r := range routes.For(function) {
-				req := httptest.NewRequest(e.RequestContext.HTTP.Method, e.RawPath, nil)
-				mux := http.NewServeMux()
-				mux.HandleFunc(r.Pattern(), func(http.ResponseWriter, *http.Request) {})
-				if _, p := mux.Handler(req); p == r.Pattern() {
-					covered[r.Pattern()] = true
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		statuses, ok := want[rel]
+		if filepath.Base(rel) == "healthz.json" {
+			statuses, ok = [2]int{200, 200}, true
+		}
+		if !ok {
+			t.Errorf("no expected status for %s: add it to this test", rel)
+			continue
+		}
+		for i, signedIn := range []bool{false, true} {
+			name := rel
+			event := raw
+			if signedIn {
+				if !bytes.Contains(raw, []byte(placeholderCookie)) {
+					continue
 				}
+				name += " signed in"
+				tok := auth.NewToken()
+				if _, err := database.Pool().Exec(ctx, `INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_seen_at)
+					SELECT gen_random_uuid(), $1, id, now(), now() + interval '1 hour', now() FROM users`, tok.Hash()); err != nil {
+					t.Fatal(err)
+				}
+				event = bytes.ReplaceAll(raw, []byte(placeholderCookie), []byte(tok.String()))
 			}
-		})
+			t.Run(name, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "event.json")
+				os.WriteFile(path, event, 0o600)
+				var out bytes.Buffer
+				stderr.Reset()
+				if err := run(ctx, []string{"invoke", function, path}, nil, &out, &stderr); err != nil {
+					t.Fatalf("invoke: %v\n%s", err, stderr.String())
+				}
+				var resp events.APIGatewayV2HTTPResponse
+				if err := json.Unmarshal(out.Bytes(), &resp); err != nil {
+					t.Fatalf("output is not a response event: %v\n%s", err, out.String())
+				}
+				if resp.StatusCode != statuses[i] {
+					t.Fatalf("status %d, want %d: %s", resp.StatusCode, statuses[i], resp.Body)
+				}
+				if resp.Headers["X-Request-Id"] == "" {
+					t.Errorf("no X-Request-Id in %v", resp.Headers)
+				}
+			})
+		}
+		var e events.APIGatewayV2HTTPRequest
+		json.Unmarshal(raw, &e)
+		for _, r := range routes.For(function) {
+			req := httptest.NewRequest(e.RequestContext.HTTP.Method, e.RawPath, nil)
+			mux := http.NewServeMux()
+			mux.HandleFunc(r.Pattern(), func(http.ResponseWriter, *http.Request) {})
+			if _, p := mux.Handler(req); p == r.Pattern() {
+				covered[r.Pattern()] = true
+			}
+		}
 	}
 	for _, r := range routes.All() {
 		if !covered[r.Pattern()] {

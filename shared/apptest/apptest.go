@@ -16,8 +16,11 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"bandarchive/shared/app"
 	"bandarchive/shared/config"
@@ -46,6 +49,8 @@ type Harness struct {
 	Mail  *mailersendfake.Server
 	Clock *Clock
 	Logs  *Buffer
+	// Queries counts the SQL statements the archive sends.
+	Queries *QueryCounter
 
 	handler http.Handler // the function(s) with the shared middleware
 	server  *httptest.Server
@@ -72,7 +77,8 @@ func BothWith(t *testing.T, build app.Builder, o Options, test func(t *testing.T
 // New builds a harness for one edge.
 func New(t testing.TB, edge string, build app.Builder, o Options) *Harness {
 	t.Helper()
-	h := &Harness{T: t, Edge: edge, DB: dbtest.New(t), Mail: mailersendfake.New(t), Logs: &Buffer{}}
+	h := &Harness{T: t, Edge: edge, Mail: mailersendfake.New(t), Logs: &Buffer{}, Queries: &QueryCounter{}}
+	h.DB = dbtest.New(t, db.WithTracer(h.Queries))
 	h.Clock = NewClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 	cfg := config.Config{
 		BaseURL: BaseURL, AppName: "bandarchive", CookieSecure: true, Port: "0",
@@ -255,3 +261,26 @@ func (c *Clock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
+
+// URL is the self-hosted edge's address (http edge only).
+func (h *Harness) URL() string {
+	if h.server == nil {
+		h.T.Fatalf("URL: the %s edge has no server", h.Edge)
+	}
+	return h.server.URL
+}
+
+// QueryCounter is a pgx tracer that counts statements.
+type QueryCounter struct{ n atomic.Int64 }
+
+// TraceQueryStart counts one statement.
+func (q *QueryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	q.n.Add(1)
+	return ctx
+}
+
+// TraceQueryEnd does nothing.
+func (q *QueryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// Count is the number of statements so far.
+func (q *QueryCounter) Count() int64 { return q.n.Load() }

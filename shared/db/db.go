@@ -31,12 +31,23 @@ type DB struct {
 	pool *pgxpool.Pool
 }
 
+// Option adjusts the pool before it connects.
+type Option func(*pgxpool.Config)
+
+// WithTracer traces every query (tests count queries per request with it).
+func WithTracer(t pgx.QueryTracer) Option {
+	return func(c *pgxpool.Config) { c.ConnConfig.Tracer = t }
+}
+
 // Open connects to url (a postgres:// URL; extra parameters such as
 // search_path become session settings) and checks that it answers.
-func Open(ctx context.Context, url string) (*DB, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

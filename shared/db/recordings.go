@@ -92,18 +92,21 @@ func (e *DuplicateError) Unwrap() error { return ErrDuplicate }
 
 // recordingSelect reads recordings with their score summary for viewer $1,
 // in one query: the members count, the average and count of active
-// members' scores, and the viewer's own score.
+// members' scores, and the viewer's own score. The scores are aggregated in
+// one grouped pass (joined by hash), not per row: with thousands of
+// recordings that is several times faster, and a filter on r.id still
+// reaches inside the grouping.
 const recordingSelect = `SELECT r.id, r.title, r.original_filename, r.format, r.mime_type, r.duration_seconds,
 	r.file_size_bytes, r.sha256, r.uploaded_at, r.uploaded_by, u.display_name, r.recorded_date,
 	r.venue, r.source, r.notes, s.average, coalesce(s.count, 0), m.members, mine.score
 FROM recordings r
 JOIN users u ON u.id = r.uploaded_by
 CROSS JOIN (SELECT count(*) AS members FROM users WHERE disabled_at IS NULL) m
-LEFT JOIN LATERAL (
-	SELECT avg(sc.score)::float8 AS average, count(*) AS count
+LEFT JOIN (
+	SELECT sc.recording_id, avg(sc.score)::float8 AS average, count(*) AS count
 	FROM scores sc JOIN users su ON su.id = sc.user_id AND su.disabled_at IS NULL
-	WHERE sc.recording_id = r.id
-) s ON true
+	GROUP BY sc.recording_id
+) s ON s.recording_id = r.id
 LEFT JOIN scores mine ON mine.recording_id = r.id AND mine.user_id = $1`
 
 func scanRecording(row pgx.Row) (Recording, error) {

@@ -37,6 +37,15 @@ var table = []Route{
 	{Invites, "DELETE", "/api/invites/{id}"},
 	{Invites, "GET", "/auth/join/{token}"},
 	{Invites, "POST", "/auth/join/{token}"},
+	{Upload, "POST", "/api/upload"},
+	{Recordings, "GET", "/api/recordings"},
+	{Recordings, "GET", "/api/recordings/{id}"},
+	{Recordings, "PATCH", "/api/recordings/{id}"},
+	{Recordings, "DELETE", "/api/recordings/{id}"},
+	{Recordings, "GET", "/api/recordings/{id}/audio"},
+	{Scores, "GET", "/api/scores"},
+	{Scores, "PUT", "/api/scores/{recording_id}"},
+	{Scores, "DELETE", "/api/scores/{recording_id}"},
 }
 
 // HealthPath is answered by every function.

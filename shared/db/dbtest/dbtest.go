@@ -72,10 +72,10 @@ func NewURL(tb testing.TB) string {
 }
 
 // New returns a migrated database in a schema of its own, closed at cleanup.
-func New(tb testing.TB) *db.DB {
+func New(tb testing.TB, opts ...db.Option) *db.DB {
 	tb.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, NewURL(tb))
+	d, err := db.Open(ctx, NewURL(tb), opts...)
 	if err != nil {
 		tb.Fatalf("open test database: %v", err)
 	}

@@ -1,0 +1,311 @@
+// Package upload answers POST /api/upload: it streams a recording to disk
+// while hashing it, decides its format from its content, reads its
+// metadata, and archives it atomically.
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"bandarchive/shared/app"
+	"bandarchive/shared/audio"
+	"bandarchive/shared/auth"
+	"bandarchive/shared/db"
+	"bandarchive/shared/httpx"
+	"bandarchive/shared/metadata"
+	"bandarchive/shared/routes"
+	"bandarchive/shared/storage"
+)
+
+// formOverhead allows for the multipart framing and the text fields on top
+// of the file itself.
+const formOverhead = 1 << 20
+
+// maxFieldBytes bounds one text field of the form.
+const maxFieldBytes = 64 << 10
+
+// staleAfter is the age at which the start-up sweep removes leftovers.
+const staleAfter = 24 * time.Hour
+
+type handler struct {
+	env   *app.Env
+	store *storage.Store
+	max   int64
+}
+
+// New returns the upload function's handler. It sweeps the uploads
+// directory first: leftovers of interrupted uploads go.
+func New(env *app.Env) (http.Handler, error) {
+	store, err := storage.Open(env.Config.Storage.UploadsDir)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := store.Sweep(ctx, env.Now(), staleAfter, env.DB.RecordingExists, env.Logger); err != nil {
+		return nil, fmt.Errorf("sweep uploads directory: %w", err)
+	}
+	h := &handler{env: env, store: store, max: env.Config.Storage.MaxUploadBytes}
+	return app.Routes(routes.Upload, map[string]http.Handler{
+		"POST /api/upload": env.Sessions.RequireMember(httpx.HandlerFunc(h.upload)),
+	})
+}
+
+func (h *handler) tooLarge() error {
+	return httpx.Errorf(httpx.TooLarge, "The file is larger than the archive accepts (at most %s).", humanBytes(h.max))
+}
+
+func (h *handler) upload(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength > h.max+formOverhead {
+		return h.tooLarge() // refused before a byte is read
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		return httpx.Errorf(httpx.Unsupported, "Upload the file as multipart/form-data with a part named \"file\".")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.max+formOverhead)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return httpx.Wrap(httpx.Invalid, err, "The upload is not a valid multipart form.")
+	}
+
+	var fields metadata.Fields
+	var up *storage.Upload
+	var format audio.Format
+	var filename string
+	defer func() {
+		if up != nil {
+			up.Abort() // a no-op once committed
+		}
+	}()
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return h.readError(err)
+		}
+		switch name := part.FormName(); name {
+		case "file":
+			if up != nil {
+				return httpx.Errorf(httpx.Invalid, "Send one file per upload.")
+			}
+			filename = cleanFilename(part.FileName())
+			if up, format, err = h.receive(part); err != nil {
+				return err
+			}
+		case "title", "recorded_date", "venue", "source", "notes":
+			v, err := readField(part)
+			if err != nil {
+				return h.readError(err)
+			}
+			if strings.TrimSpace(v) != "" { // an empty field leaves the file's own value
+				setField(&fields, name, v)
+			}
+		default:
+			if _, err := readField(part); err != nil {
+				return h.readError(err)
+			}
+		}
+	}
+	if up == nil {
+		return httpx.Errorf(httpx.Invalid, "The form has no part named \"file\".")
+	}
+	return h.archive(w, r, up, format, filename, fields)
+}
+
+// receive streams the file part into a temporary file. Its first bytes
+// decide the format before anything is written.
+func (h *handler) receive(part io.Reader) (*storage.Upload, audio.Format, error) {
+	head := make([]byte, audio.SniffLen)
+	n, err := io.ReadFull(part, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, audio.Format{}, h.readError(err)
+	}
+	head = head[:n]
+	if n == 0 {
+		return nil, audio.Format{}, httpx.Errorf(httpx.Invalid, "The file is empty.")
+	}
+	format, ok := audio.Sniff(head)
+	if !ok {
+		return nil, audio.Format{}, httpx.Errorf(httpx.Unsupported,
+			"This file is not a recording the archive can keep. Accepted: WAV/BWF, MP3, FLAC, OGG/Opus, M4A/AAC and AIFF.")
+	}
+	up, err := h.store.Create()
+	if err != nil {
+		return nil, audio.Format{}, err
+	}
+	up.Write(head)
+	// Straight from the part, no reader in between: each extra copy of the
+	// multipart reader's small pieces costs throughput. One byte past the
+	// limit tells "too large" from "exactly the limit".
+	copied, err := io.Copy(up, io.LimitReader(part, h.max+1-int64(n)))
+	if err == nil && int64(n)+copied > h.max {
+		err = h.tooLarge()
+	}
+	if err != nil {
+		up.Abort()
+		return nil, audio.Format{}, h.readError(err)
+	}
+	return up, format, nil
+}
+
+// readError turns a failure to read the request into the right answer: a
+// body over the limit is 413, a client that went away is logged only.
+func (h *handler) readError(err error) error {
+	var tooBig *http.MaxBytesError
+	var herr *httpx.Error
+	switch {
+	case errors.As(err, &herr):
+		return err
+	case errors.As(err, &tooBig):
+		return h.tooLarge()
+	}
+	return httpx.Wrap(httpx.Invalid, err, "The upload was interrupted or is not a valid multipart form.")
+}
+
+// archive probes the received file and stores it: file in place first,
+// then the row; if the row cannot be written the file goes again.
+func (h *handler) archive(w http.ResponseWriter, r *http.Request, up *storage.Upload, format audio.Format, filename string, fields metadata.Fields) error {
+	ctx := r.Context()
+	user, _ := auth.UserFrom(ctx)
+	edit, err := fields.Edit(h.env.Now())
+	if err != nil {
+		return err
+	}
+	if err := up.Flush(); err != nil {
+		return err
+	}
+	sum := up.Sum()
+	if id, err := h.env.DB.RecordingIDBySHA256(ctx, sum); err == nil {
+		return duplicate(id)
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	info, err := audio.Probe(up, up.Size(), format)
+	if err != nil {
+		return httpx.Wrap(httpx.Unsupported, err, fmt.Sprintf(
+			"The file looks like %s but its header cannot be read: it may be damaged or cut short.", strings.ToUpper(format.Name)))
+	}
+	rec := db.Recording{
+		ID: uuid.New(), Title: titleFor(edit.Title, info.Title, filename), OriginalFilename: filename,
+		Format: format.Name, MIMEType: format.MIME, DurationSeconds: info.Duration, FileSizeBytes: up.Size(),
+		SHA256: sum, UploadedAt: h.env.Now(), UploadedBy: user.ID, RecordedDate: info.RecordedDate,
+	}
+	if edit.RecordedDate != nil {
+		rec.RecordedDate = *edit.RecordedDate
+	}
+	for _, f := range []struct{ dst, src *string }{{&rec.Venue, edit.Venue}, {&rec.Source, edit.Source}, {&rec.Notes, edit.Notes}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	if err := h.store.Commit(up, rec.ID, format.Ext); err != nil {
+		return err
+	}
+	// The request may be cancelled now; the row must still be written or
+	// the file removed, so neither outlives the other.
+	ctx = context.WithoutCancel(ctx)
+	if err := h.env.DB.InsertRecording(ctx, rec); err != nil {
+		if rerr := h.store.Remove(rec.ID); rerr != nil {
+			httpx.Logger(ctx).Error("could not remove the file of a failed upload", "id", rec.ID, "err", rerr.Error())
+		}
+		var dup *db.DuplicateError
+		if errors.As(err, &dup) {
+			return duplicate(dup.ExistingID)
+		}
+		return err
+	}
+	saved, err := h.env.DB.Recording(ctx, rec.ID, user.ID)
+	if err != nil {
+		return err
+	}
+	httpx.Logger(ctx).Info("recording archived", "id", rec.ID, "format", format.Name, "bytes", rec.FileSizeBytes)
+	return httpx.WriteJSON(w, http.StatusCreated, saved)
+}
+
+func duplicate(id uuid.UUID) error {
+	return &httpx.Error{Code: httpx.Conflict, Message: "This exact file is already in the archive.",
+		Details: map[string]any{"existing_id": id}}
+}
+
+// titleFor prefers the form's title, then the file's own, then its name.
+func titleFor(form *string, tagged, filename string) string {
+	if form != nil {
+		return *form
+	}
+	if t, err := metadata.Title(tagged); err == nil {
+		return t
+	}
+	base := strings.TrimSuffix(filename, path.Ext(filename))
+	if t, err := metadata.Title(base); err == nil {
+		return t
+	}
+	return "Untitled recording"
+}
+
+// cleanFilename keeps the last path element of what the browser sent,
+// without control characters, at most 255 bytes.
+func cleanFilename(name string) string {
+	name = name[strings.LastIndexAny(name, `/\`)+1:]
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(name, ""))
+	for len(name) > 255 {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	if strings.Trim(name, ". ") == "" {
+		return "recording"
+	}
+	return name
+}
+
+func readField(part io.Reader) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
+	if err != nil {
+		return "", err
+	}
+	if len(b) > maxFieldBytes {
+		return "", httpx.Errorf(httpx.Invalid, "A form field is longer than %d KB.", maxFieldBytes>>10)
+	}
+	return string(b), nil
+}
+
+func setField(f *metadata.Fields, name, v string) {
+	switch name {
+	case "title":
+		f.Title = &v
+	case "recorded_date":
+		f.RecordedDate = &v
+	case "venue":
+		f.Venue = &v
+	case "source":
+		f.Source = &v
+	case "notes":
+		f.Notes = &v
+	}
+}
+
+func humanBytes(n int64) string {
+	const mb = 1000 * 1000
+	if n >= mb {
+		return fmt.Sprintf("%d MB", n/mb)
+	}
+	return fmt.Sprintf("%d KB", (n+999)/1000)
+}

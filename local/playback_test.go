@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"bandarchive/shared/apptest"
+	"bandarchive/shared/config"
+	"bandarchive/shared/db"
+)
+
+func TestAudioRangesAndCaching(t *testing.T) {
+	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
+		b, _ := member(t, h, "ann@band.example", db.RoleMember)
+		wav := apptest.WAV(50000, 8000) // 100 044 bytes
+		rec := uploadFile(t, b, nil, "Probe – Köln \"live\".wav", wav)
+		audio := "/api/recordings/" + rec.ID + "/audio"
+		size := len(wav)
+		tests := []struct {
+			name, rangeHeader string
+			want              int
+			from, to          int // expected body wav[from:to]
+			contentRange      string
+		}{
+			{"whole", "", http.StatusOK, 0, size, ""},
+			{"first bytes", "bytes=0-99", http.StatusPartialContent, 0, 100, fmt.Sprintf("bytes 0-99/%d", size)},
+			{"middle", "bytes=50000-50999", http.StatusPartialContent, 50000, 51000, fmt.Sprintf("bytes 50000-50999/%d", size)},
+			{"open end", fmt.Sprintf("bytes=%d-", size-10), http.StatusPartialContent, size - 10, size, fmt.Sprintf("bytes %d-%d/%d", size-10, size-1, size)},
+			{"suffix", "bytes=-500", http.StatusPartialContent, size - 500, size, fmt.Sprintf("bytes %d-%d/%d", size-500, size-1, size)},
+			{"unsatisfiable", fmt.Sprintf("bytes=%d-", size+10), http.StatusRequestedRangeNotSatisfiable, 0, 0, fmt.Sprintf("bytes */%d", size)},
+		}
+		for _, tt := range tests {
+			req := apptest.NewRequest(t, "GET", audio, nil)
+			if tt.rangeHeader != "" {
+				req.Header.Set("Range", tt.rangeHeader)
+			}
+			r := b.Do(req)
+			if r.Status != tt.want {
+				t.Errorf("%s: status %d, want %d", tt.name, r.Status, tt.want)
+				continue
+			}
+			if got := r.Header.Get("Content-Range"); got != tt.contentRange {
+				t.Errorf("%s: Content-Range %q, want %q", tt.name, got, tt.contentRange)
+			}
+			if tt.want < 300 {
+				if !bytes.Equal(r.Body, wav[tt.from:tt.to]) {
+					t.Errorf("%s: body of %d bytes is not bytes %d-%d of the file", tt.name, len(r.Body), tt.from, tt.to)
+				}
+				if ct := r.Header.Get("Content-Type"); ct != "audio/wav" {
+					t.Errorf("%s: Content-Type %q, want audio/wav", tt.name, ct)
+				}
+				if r.Header.Get("Accept-Ranges") != "bytes" {
+					t.Errorf("%s: no Accept-Ranges: bytes", tt.name)
+				}
+			}
+		}
+		first := b.Call("GET", audio, nil)
+		etag := first.Header.Get("ETag")
+		if etag != `"`+rec.SHA256+`"` {
+			t.Fatalf("ETag %q, want the quoted SHA-256", etag)
+		}
+		req := apptest.NewRequest(t, "GET", audio, nil)
+		req.Header.Set("If-None-Match", etag)
+		if r := b.Do(req); r.Status != http.StatusNotModified || len(r.Body) != 0 {
+			t.Errorf("If-None-Match: %d with %d bytes, want 304 and none", r.Status, len(r.Body))
+		}
+		head := b.Do(apptest.NewRequest(t, "HEAD", audio, nil))
+		if head.Status != http.StatusOK || len(head.Body) != 0 || head.Header.Get("Content-Length") != fmt.Sprint(size) {
+			t.Errorf("HEAD: %d, %d body bytes, Content-Length %q", head.Status, len(head.Body), head.Header.Get("Content-Length"))
+		}
+		dl := b.Call("GET", audio+"?download=1", nil)
+		cd := dl.Header.Get("Content-Disposition")
+		wantCD := `attachment; filename="Probe _ K_ln _live_.wav"; filename*=UTF-8''Probe%20%E2%80%93%20K%C3%B6ln%20%22live%22.wav`
+		if cd != wantCD {
+			t.Errorf("Content-Disposition\n got %s\nwant %s", cd, wantCD)
+		}
+		if first.Header.Get("Content-Disposition") != "" {
+			t.Error("playback offered an attachment")
+		}
+		for _, p := range []string{"/api/recordings/not-a-uuid/audio", "/api/recordings/00000000-0000-0000-0000-000000000000/audio"} {
+			if r := b.Call("GET", p, nil); r.Status != http.StatusNotFound || r.ErrorCode() != "not_found" {
+				t.Errorf("GET %s: %d, want a JSON 404", p, r.Status)
+			}
+		}
+		if r := h.Browser("203.0.113.200").Call("GET", audio, nil); r.Status != http.StatusUnauthorized {
+			t.Errorf("signed-out playback: %d, want 401", r.Status)
+		}
+	})
+}
+
+func TestAudioThroughNginxIsAnAccelRedirect(t *testing.T) {
+	apptest.BothWith(t, all, apptest.Options{Configure: func(c *config.Config) { c.Storage.AccelRedirectPrefix = "/_recordings/" }}, func(t *testing.T, h *apptest.Harness) {
+		b, _ := member(t, h, "ann@band.example", db.RoleMember)
+		rec := uploadFile(t, b, nil, "a.wav", apptest.WAV(4000, 8000))
+		r := b.Call("GET", "/api/recordings/"+rec.ID+"/audio?download=1", nil)
+		if want := "/_recordings/" + rec.ID + "/original.wav"; r.Header.Get("X-Accel-Redirect") != want {
+			t.Fatalf("X-Accel-Redirect %q, want %q", r.Header.Get("X-Accel-Redirect"), want)
+		}
+		if r.Status != http.StatusOK || len(r.Body) != 0 || r.Header.Get("Content-Type") != "audio/wav" ||
+			!strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("accel answer: %d, %d bytes, %v", r.Status, len(r.Body), r.Header)
+		}
+	})
+}
+
+// TestUploadKilledHalfWayLeavesNothing disconnects mid-body; it runs on
+// the self-hosted edge, the only one that streams.
+func TestUploadKilledHalfWayLeavesNothing(t *testing.T) {
+	h := apptest.New(t, apptest.HTTP, all, apptest.Options{})
+	b, _ := member(t, h, "ann@band.example", db.RoleMember)
+	body, ct := apptest.Multipart(t, map[string]string{"title": "cut"}, "big.wav", apptest.WAV(500_000, 44100))
+	u, _ := url.Parse(h.URL())
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /api/upload HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nCookie: bandarchive_session=%s\r\n\r\n",
+		u.Host, apptest.BaseURL, ct, len(body), b.Session())
+	conn.Write(body[:len(body)/2])
+	// Wait until the server holds a temporary file, then hang up.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(uploadsLeft(t, h)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(uploadsLeft(t, h)) == 0 {
+		t.Fatal("the server never started writing the upload")
+	}
+	conn.Close()
+	for time.Now().Before(deadline.Add(5 * time.Second)) {
+		if len(uploadsLeft(t, h)) == 0 && strings.Contains(h.Logs.String(), `"path":"/api/upload","status":400`) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if left := uploadsLeft(t, h); len(left) != 0 {
+		t.Fatalf("an interrupted upload left %v", left)
+	}
+	if n := rowCount(t, h, "recordings"); n != 0 {
+		t.Fatalf("an interrupted upload left %d rows", n)
+	}
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"bandarchive/shared/apptest"
+	"bandarchive/shared/config"
+	"bandarchive/shared/db"
+)
+
+type recordingJSON struct {
+	ID               string   `json:"id"`
+	Title            string   `json:"title"`
+	OriginalFilename string   `json:"original_filename"`
+	Format           string   `json:"format"`
+	MIMEType         string   `json:"mime_type"`
+	DurationSeconds  *float64 `json:"duration_seconds"`
+	FileSizeBytes    int64    `json:"file_size_bytes"`
+	SHA256           string   `json:"sha256"`
+	RecordedDate     *string  `json:"recorded_date"`
+	Venue            string   `json:"venue"`
+	Source           string   `json:"source"`
+	Notes            string   `json:"notes"`
+	Average          *float64 `json:"average"`
+	Count            int      `json:"count"`
+	Members          int      `json:"members"`
+	MyScore          *int     `json:"my_score"`
+	UploadedByName   string   `json:"uploaded_by_name"`
+}
+
+func member(t *testing.T, h *apptest.Harness, email, role string) (*apptest.Browser, db.User) {
+	t.Helper()
+	u := h.User(email, strings.Split(email, "@")[0], role)
+	b := h.Browser("203.0.113." + fmt.Sprint(len(email)))
+	b.SignInAs(u)
+	return b, u
+}
+
+func uploadFile(t *testing.T, b *apptest.Browser, fields map[string]string, name string, content []byte) recordingJSON {
+	t.Helper()
+	r := b.Upload(fields, name, content)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("upload %s: %d %s", name, r.Status, r.Body)
+	}
+	var rec recordingJSON
+	r.JSON(t, &rec)
+	return rec
+}
+
+// uploadsLeft lists what is in the uploads directory besides the working
+// folders, and what is in those.
+func uploadsLeft(t *testing.T, h *apptest.Harness) []string {
+	t.Helper()
+	var left []string
+	dir := h.Env.Config.Storage.UploadsDir
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			left = append(left, rel)
+		}
+		return nil
+	})
+	return left
+}
+
+func rowCount(t *testing.T, h *apptest.Harness, table string) int {
+	t.Helper()
+	var n int
+	if err := h.DB.Pool().QueryRow(context.Background(), `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+var formatOfExt = map[string]struct{ format, mime string }{
+	".wav": {"wav", "audio/wav"}, ".mp3": {"mp3", "audio/mpeg"}, ".flac": {"flac", "audio/flac"},
+	".ogg": {"ogg", "audio/ogg"}, ".opus": {"ogg", "audio/ogg"}, ".m4a": {"m4a", "audio/mp4"},
+	".aiff": {"aiff", "audio/aiff"}, ".aif": {"aiff", "audio/aiff"},
+}
+
+func TestUploadEveryFormat(t *testing.T) {
+	files, _ := filepath.Glob("../shared/audio/testdata/*")
+	seen := map[string]bool{}
+	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
+		b, _ := member(t, h, "ann@band.example", db.RoleMember)
+		for _, f := range files {
+			want, ok := formatOfExt[strings.ToLower(filepath.Ext(f))]
+			if !ok {
+				continue
+			}
+			content, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := uploadFile(t, b, nil, filepath.Base(f), content)
+			seen[want.format] = true
+			sum := sha256.Sum256(content)
+			if rec.Format != want.format || rec.MIMEType != want.mime || rec.FileSizeBytes != int64(len(content)) || rec.SHA256 != hex.EncodeToString(sum[:]) {
+				t.Errorf("%s: got %s %s %d bytes %s", f, rec.Format, rec.MIMEType, rec.FileSizeBytes, rec.SHA256)
+			}
+			if rec.DurationSeconds == nil || *rec.DurationSeconds <= 0 {
+				t.Errorf("%s: no duration", f)
+			}
+			stored, err := os.ReadFile(filepath.Join(h.Env.Config.Storage.UploadsDir, rec.ID, "original."+rec.Format))
+			if err != nil || !bytes.Equal(stored, content) {
+				t.Errorf("%s: stored file differs from the upload (%v)", f, err)
+			}
+		}
+	})
+	for _, f := range []string{"wav", "mp3", "flac", "ogg", "m4a", "aiff"} {
+		if !seen[f] {
+			t.Errorf("no fixture of format %s was uploaded", f)
+		}
+	}
+}
+
+func TestUploadRefusesAndLeavesNothing(t *testing.T) {
+	apptest.BothWith(t, all, apptest.Options{Configure: func(c *config.Config) { c.Storage.MaxUploadBytes = 20_000 }}, func(t *testing.T, h *apptest.Harness) {
+		b, _ := member(t, h, "ann@band.example", db.RoleMember)
+		wav := apptest.WAV(5000, 8000) // 10 044 bytes
+		tests := []struct {
+			name     string
+			fields   map[string]string
+			filename string
+			content  []byte
+			want     int
+		}{
+			{"text named .wav", nil, "song.wav", []byte("this is not audio, just text\n"), http.StatusUnsupportedMediaType},
+			{"png", nil, "cover.wav", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...), http.StatusUnsupportedMediaType},
+			{"empty", nil, "empty.wav", []byte{}, http.StatusBadRequest},
+			{"no file part", map[string]string{"title": "x"}, "", nil, http.StatusBadRequest},
+			{"over the limit", nil, "long.wav", apptest.WAV(15000, 8000), http.StatusRequestEntityTooLarge},
+			{"bad date", map[string]string{"recorded_date": "14.07.1998"}, "a.wav", wav, http.StatusBadRequest},
+			{"future date", map[string]string{"recorded_date": "2999-01-01"}, "a.wav", wav, http.StatusBadRequest},
+			{"title too long", map[string]string{"title": strings.Repeat("t", 201)}, "a.wav", wav, http.StatusBadRequest},
+			{"header cut short", nil, "cut.wav", wav[:30], http.StatusUnsupportedMediaType},
+		}
+		for _, tt := range tests {
+			r := b.Upload(tt.fields, tt.filename, tt.content)
+			if r.Status != tt.want || r.ErrorCode() == "" {
+				t.Errorf("%s: %d %s, want %d with a JSON error", tt.name, r.Status, r.Body, tt.want)
+			}
+		}
+		req := apptest.NewRequest(t, "POST", "/api/upload", wav)
+		req.Header.Set("Content-Type", "audio/wav")
+		if r := b.Do(req); r.Status != http.StatusUnsupportedMediaType {
+			t.Errorf("raw body upload: %d, want 415", r.Status)
+		}
+		if r := h.Browser("203.0.113.99").Upload(nil, "a.wav", wav); r.Status != http.StatusUnauthorized {
+			t.Errorf("signed-out upload: %d, want 401", r.Status)
+		}
+		if left := uploadsLeft(t, h); len(left) != 0 {
+			t.Errorf("refused uploads left files behind: %v", left)
+		}
+		if n := rowCount(t, h, "recordings"); n != 0 {
+			t.Errorf("refused uploads left %d rows", n)
+		}
+	})
+}
+
+func TestUploadMetadataAndDuplicates(t *testing.T) {
+	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
+		b, _ := member(t, h, "ann@band.example", db.RoleMember)
+		wav := apptest.WAV(8000, 8000)
+		rec := uploadFile(t, b, map[string]string{"title": "  Rehearsal ", "recorded_date": "1998-07-14", "venue": "Köln", "source": "DAT", "notes": "take 2\nbest one"},
+			`C:\Users\ann\Proben/Probe – 1998.wav`, wav)
+		if rec.Title != "Rehearsal" || rec.RecordedDate == nil || *rec.RecordedDate != "1998-07-14" || rec.Venue != "Köln" ||
+			rec.Source != "DAT" || rec.Notes != "take 2\nbest one" || rec.OriginalFilename != "Probe – 1998.wav" {
+			t.Errorf("recording = %+v", rec)
+		}
+		if rec.DurationSeconds == nil || *rec.DurationSeconds != 1 {
+			t.Errorf("duration = %v, want 1 s", rec.DurationSeconds)
+		}
+		if rec.Members != 1 || rec.Count != 0 || rec.Average != nil || rec.UploadedByName != "ann" {
+			t.Errorf("score summary of a new recording = %+v", rec)
+		}
+		r := b.Upload(map[string]string{"title": "Same bytes"}, "copy.wav", wav)
+		var conflict struct {
+			Error struct {
+				Code       string `json:"code"`
+				ExistingID string `json:"existing_id"`
+			} `json:"error"`
+		}
+		r.JSON(t, &conflict)
+		if r.Status != http.StatusConflict || conflict.Error.ExistingID != rec.ID {
+			t.Fatalf("duplicate: %d %s, want 409 naming %s", r.Status, r.Body, rec.ID)
+		}
+		// Without a title, the file name (less its extension) names it.
+		other := uploadFile(t, b, map[string]string{"title": ""}, "gig at the Roxy.wav", apptest.WAV(8001, 8000))
+		if other.Title != "gig at the Roxy" || other.RecordedDate != nil {
+			t.Errorf("untitled upload: title %q date %v", other.Title, other.RecordedDate)
+		}
+		if left := uploadsLeft(t, h); len(left) != 2 {
+			t.Errorf("files in the uploads dir: %v, want the 2 recordings", left)
+		}
+	})
+}
+
+func TestUploadRowFailureRemovesTheFile(t *testing.T) {
+	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
+		b, _ := member(t, h, "ann@band.example", db.RoleMember)
+		_, err := h.DB.Pool().Exec(context.Background(), `
+			CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full (test)'; END $$;
+			CREATE TRIGGER refuse BEFORE INSERT ON recordings FOR EACH ROW EXECUTE FUNCTION refuse();`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := b.Upload(nil, "a.wav", apptest.WAV(4000, 8000))
+		if r.Status != http.StatusInternalServerError || strings.Contains(string(r.Body), "disk full") {
+			t.Fatalf("insert failure: %d %s, want a 500 that says nothing internal", r.Status, r.Body)
+		}
+		if left := uploadsLeft(t, h); len(left) != 0 {
+			t.Fatalf("the file outlived its failed row: %v", left)
+		}
+		if !strings.Contains(h.Logs.String(), "disk full (test)") {
+			t.Error("the cause is not in the log")
+		}
+	})
+}

@@ -1,0 +1,115 @@
+package audio
+
+import (
+	"errors"
+	"math"
+)
+
+// AIFF and AIFF-C: big-endian IFF chunks. COMM gives the frame count and
+// the sample rate as an 80-bit extended float; SSND holds the audio.
+
+// maxSampleRate is far above any real recording; a larger rate in a header
+// is damage.
+const maxSampleRate = 1 << 22
+
+func probeAIFF(src *source) (Info, error) {
+	hdr, ok := src.full(0, 12)
+	if !ok {
+		return Info{}, errShort
+	}
+	kind := string(hdr[8:12])
+	if string(hdr[:4]) != "FORM" || (kind != "AIFF" && kind != "AIFC") {
+		return Info{}, errors.New("not an AIFF file")
+	}
+
+	var (
+		comm          []byte
+		compression         = "NONE"
+		ssndStart     int64 = -1
+		ssndBytes     int64
+		title, id3tag tags
+	)
+	off := int64(12)
+	for range maxChunks {
+		ch, ok := src.full(off, 8)
+		if !ok {
+			break
+		}
+		id, size := string(ch[:4]), int64(be32(ch[4:]))
+		body := off + 8
+		switch id {
+		case "COMM":
+			comm = src.read(body, min(size, 22))
+			if len(comm) < 18 {
+				return Info{}, errors.New("COMM chunk is cut short")
+			}
+			if kind == "AIFC" && len(comm) >= 22 {
+				compression = string(comm[18:22])
+			}
+		case "SSND":
+			// offset and block size, then the sample frames
+			ssndStart = body
+			ssndBytes = min(size, src.size-body)
+			if b, ok := src.full(body, 4); ok {
+				skip := 8 + int64(be32(b))
+				ssndStart += skip
+				ssndBytes = max(ssndBytes-skip, 0)
+			}
+		case "NAME":
+			title.setTitle(string(src.read(body, min(size, maxTextFrame))))
+		case "ID3 ", "id3 ":
+			readID3v2(src, body, body+size, &id3tag, src.now)
+		}
+		off = body + size + size&1
+	}
+	if comm == nil {
+		return Info{}, errors.New("no COMM chunk")
+	}
+
+	channels := int(be16(comm))
+	frames := int64(be32(comm[2:]))
+	bits := int(be16(comm[6:]))
+	rate := extendedFloat(comm[8:18])
+
+	t := title
+	t.setTitle(id3tag.title)
+	t.setDate(id3tag.date)
+	out := Info{Channels: channels}
+	t.apply(&out)
+	if rate <= 0 || rate > maxSampleRate {
+		return out, nil
+	}
+	out.SampleRate = int(math.Round(rate))
+	if ssndStart < 0 {
+		frames = 0 // no sound data chunk: no audio
+	}
+	if perFrame := aiffFrameBytes(compression, channels, bits); perFrame > 0 {
+		frames = min(frames, ssndBytes/perFrame)
+	}
+	out.Duration = seconds(float64(frames) / rate)
+	return out, nil
+}
+
+// aiffFrameBytes is the size of one sample frame for the uncompressed
+// encodings, 0 for compressed ones (whose frame count is trusted as is).
+func aiffFrameBytes(compression string, channels, bits int) int64 {
+	switch compression {
+	case "NONE", "twos", "sowt", "raw ", "in24", "in32", "fl32", "FL32", "fl64", "FL64":
+		return int64(channels) * int64((bits+7)/8)
+	case "ulaw", "ULAW", "alaw", "ALAW":
+		return int64(channels)
+	}
+	return 0
+}
+
+// extendedFloat decodes an IEEE 754 80-bit extended float (sign, 15-bit
+// exponent, 64-bit mantissa with an explicit integer bit), as AIFF stores
+// its sample rate. Damaged values give 0 or a number the caller refuses.
+func extendedFloat(b []byte) float64 {
+	exp := int(be16(b) & 0x7FFF)
+	mant := be64(b[2:10])
+	if be16(b)&0x8000 != 0 || exp == 0 || exp == 0x7FFF || mant == 0 {
+		return 0
+	}
+	return math.Ldexp(float64(mant), exp-16383-63)
+}

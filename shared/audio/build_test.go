@@ -1,0 +1,262 @@
+package audio
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"runtime"
+	"testing"
+)
+
+// Builders of small files in each container, for the cases the fixtures do
+// not cover: damaged sizes, other versions, other encodings.
+
+// chunk is one RIFF or IFF chunk. size, when set, replaces the true size in
+// the header (to build damaged files).
+type chunk struct {
+	id   string
+	data []byte
+	size *uint32
+}
+
+func claim(n uint32) *uint32 { return &n }
+
+// riffFile builds a RIFF (or RF64) WAVE file; riffSize, when set, replaces
+// the true RIFF size.
+func riffFile(magic string, riffSize *uint32, chunks ...chunk) []byte {
+	var body bytes.Buffer
+	body.WriteString("WAVE")
+	for _, c := range chunks {
+		size := uint32(len(c.data))
+		if c.size != nil {
+			size = *c.size
+		}
+		body.WriteString(c.id)
+		binary.Write(&body, binary.LittleEndian, size)
+		body.Write(c.data)
+		if len(c.data)%2 == 1 {
+			body.WriteByte(0)
+		}
+	}
+	size := uint32(body.Len())
+	if riffSize != nil {
+		size = *riffSize
+	}
+	var out bytes.Buffer
+	out.WriteString(magic)
+	binary.Write(&out, binary.LittleEndian, size)
+	out.Write(body.Bytes())
+	return out.Bytes()
+}
+
+// fmtChunk is a WAVE fmt chunk for the given encoding.
+func fmtChunk(tag uint16, channels, rate, bits int) chunk {
+	align := channels * bits / 8
+	b := binary.LittleEndian.AppendUint16(nil, tag)
+	b = binary.LittleEndian.AppendUint16(b, uint16(channels))
+	b = binary.LittleEndian.AppendUint32(b, uint32(rate))
+	b = binary.LittleEndian.AppendUint32(b, uint32(rate*align))
+	b = binary.LittleEndian.AppendUint16(b, uint16(align))
+	b = binary.LittleEndian.AppendUint16(b, uint16(bits))
+	return chunk{id: "fmt ", data: b}
+}
+
+// infoList is a LIST/INFO chunk of the given sub-chunks, id then text.
+func infoList(pairs ...string) chunk {
+	b := []byte("INFO")
+	for i := 0; i+1 < len(pairs); i += 2 {
+		v := append([]byte(pairs[i+1]), 0)
+		b = append(b, pairs[i]...)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(v)))
+		b = append(b, v...)
+		if len(v)%2 == 1 {
+			b = append(b, 0)
+		}
+	}
+	return chunk{id: "LIST", data: b}
+}
+
+// bextChunk is a minimal Broadcast Wave bext chunk with an OriginationDate.
+func bextChunk(date string) chunk {
+	b := make([]byte, 602)
+	copy(b[bextDateAt:], date)
+	return chunk{id: "bext", data: b}
+}
+
+// iffFile builds a big-endian FORM file of the given kind (AIFF, AIFC).
+func iffFile(kind string, chunks ...chunk) []byte {
+	var body bytes.Buffer
+	body.WriteString(kind)
+	for _, c := range chunks {
+		size := uint32(len(c.data))
+		if c.size != nil {
+			size = *c.size
+		}
+		body.WriteString(c.id)
+		binary.Write(&body, binary.BigEndian, size)
+		body.Write(c.data)
+		if len(c.data)%2 == 1 {
+			body.WriteByte(0)
+		}
+	}
+	out := []byte("FORM")
+	out = binary.BigEndian.AppendUint32(out, uint32(body.Len()))
+	return append(out, body.Bytes()...)
+}
+
+// commChunk is an AIFF COMM chunk; compression is added for AIFC.
+func commChunk(channels int, frames uint32, bits int, rate float64, compression string) chunk {
+	b := binary.BigEndian.AppendUint16(nil, uint16(channels))
+	b = binary.BigEndian.AppendUint32(b, frames)
+	b = binary.BigEndian.AppendUint16(b, uint16(bits))
+	b = append(b, extended80(rate)...)
+	if compression != "" {
+		b = append(b, compression...)
+		b = append(b, 0, 0) // an empty Pascal-string name, padded
+	}
+	return chunk{id: "COMM", data: b}
+}
+
+// ssndChunk is an SSND chunk holding n bytes of silence.
+func ssndChunk(n int) chunk {
+	return chunk{id: "SSND", data: make([]byte, 8+n)}
+}
+
+// extended80 encodes a positive rate as an 80-bit extended float.
+func extended80(v float64) []byte {
+	frac, exp := math.Frexp(v) // v = frac × 2^exp, 0.5 <= frac < 1
+	mant := uint64(frac * (1 << 64))
+	b := binary.BigEndian.AppendUint16(nil, uint16(exp-1+16383))
+	return binary.BigEndian.AppendUint64(b, mant)
+}
+
+// id3Frame builds one ID3v2 frame of the given version, flags and content.
+func id3Frame(version byte, id string, flags uint16, content []byte) []byte {
+	var b []byte
+	switch version {
+	case 2:
+		b = append([]byte(id), byte(len(content)>>16), byte(len(content)>>8), byte(len(content)))
+		return append(b, content...)
+	case 3:
+		b = binary.BigEndian.AppendUint32([]byte(id), uint32(len(content)))
+	default:
+		b = append([]byte(id), syncsafeBytes(len(content))...)
+	}
+	b = binary.BigEndian.AppendUint16(b, flags)
+	return append(b, content...)
+}
+
+// textFrame is a text frame's content: encoding byte, then the text.
+func textFrame(enc byte, text []byte) []byte {
+	return append([]byte{enc}, text...)
+}
+
+func latin1Text(s string) []byte { return textFrame(0, []byte(s)) }
+
+// id3Tag builds an ID3v2 tag of the given version and header flags.
+func id3Tag(version, flags byte, frames ...[]byte) []byte {
+	body := bytes.Join(frames, nil)
+	b := append([]byte("ID3"), version, 0, flags)
+	b = append(b, syncsafeBytes(len(body))...)
+	return append(b, body...)
+}
+
+func syncsafeBytes(n int) []byte {
+	return []byte{byte(n >> 21 & 0x7F), byte(n >> 14 & 0x7F), byte(n >> 7 & 0x7F), byte(n & 0x7F)}
+}
+
+// box builds an MP4 box.
+func box(typ string, payload ...[]byte) []byte {
+	body := bytes.Join(payload, nil)
+	b := binary.BigEndian.AppendUint32(nil, uint32(8+len(body)))
+	b = append(b, typ...)
+	return append(b, body...)
+}
+
+// fullBox builds an MP4 full box (version and flags first).
+func fullBox(typ string, version byte, payload ...[]byte) []byte {
+	return box(typ, append([]byte{version, 0, 0, 0}, bytes.Join(payload, nil)...))
+}
+
+func ftyp(major string, compatible ...string) []byte {
+	p := append([]byte(major), 0, 0, 0, 0)
+	for _, c := range compatible {
+		p = append(p, c...)
+	}
+	return box("ftyp", p)
+}
+
+// mvhd is a version-0 movie header.
+func mvhd(timescale, duration uint32) []byte {
+	p := make([]byte, 96)
+	binary.BigEndian.PutUint32(p[8:], timescale)
+	binary.BigEndian.PutUint32(p[12:], duration)
+	return fullBox("mvhd", 0, p)
+}
+
+// trak is a track of the given handler ("soun", "vide").
+func trak(handler string) []byte {
+	hdlr := fullBox("hdlr", 0, make([]byte, 4), []byte(handler), make([]byte, 13))
+	mdhd := fullBox("mdhd", 0, make([]byte, 8), binary.BigEndian.AppendUint32(nil, 44100), make([]byte, 8))
+	entry := make([]byte, 28)
+	binary.BigEndian.PutUint16(entry[16:], 2)         // channels
+	binary.BigEndian.PutUint32(entry[24:], 44100<<16) // 16.16 rate
+	stsd := fullBox("stsd", 0, binary.BigEndian.AppendUint32(nil, 1), box("mp4a", entry))
+	return box("trak", box("mdia", mdhd, hdlr, box("minf", box("stbl", stsd))))
+}
+
+// ilstItem is an iTunes-style tag item with a UTF-8 data box.
+func ilstItem(typ, text string) []byte {
+	return box(typ, box("data", []byte{0, 0, 0, 1, 0, 0, 0, 0}, []byte(text)))
+}
+
+// oggPageBytes builds an Ogg page holding the given packets whole.
+func oggPageBytes(flags byte, granule uint64, serial uint32, packets ...[]byte) []byte {
+	var lacing, data []byte
+	for _, p := range packets {
+		n := len(p)
+		for n >= 255 {
+			lacing = append(lacing, 255)
+			n -= 255
+		}
+		lacing = append(lacing, byte(n))
+		data = append(data, p...)
+	}
+	b := append([]byte("OggS"), 0, flags)
+	b = binary.LittleEndian.AppendUint64(b, granule)
+	b = binary.LittleEndian.AppendUint32(b, serial)
+	b = binary.LittleEndian.AppendUint32(b, 0) // sequence
+	b = binary.LittleEndian.AppendUint32(b, 0) // checksum, set below
+	b = append(b, byte(len(lacing)))
+	b = append(b, lacing...)
+	b = append(b, data...)
+	binary.LittleEndian.PutUint32(b[22:], oggCRC(b))
+	return b
+}
+
+// allocatedBy reports the bytes of heap f allocates.
+func allocatedBy(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+func TestExtended80(t *testing.T) {
+	for _, rate := range []float64{8000, 11025, 22050, 44100, 48000, 96000, 192000} {
+		if got := extendedFloat(extended80(rate)); got != rate {
+			t.Errorf("extendedFloat(extended80(%v)): got %v, want %v", rate, got, rate)
+		}
+	}
+	for name, b := range map[string][]byte{
+		"negative":    {0xC0, 0x0E, 0xAC, 0x44, 0, 0, 0, 0, 0, 0},
+		"infinity":    {0x7F, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0},
+		"zero":        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+		"no mantissa": {0x40, 0x0E, 0, 0, 0, 0, 0, 0, 0, 0},
+	} {
+		if got := extendedFloat(b); got != 0 {
+			t.Errorf("%s: got %v, want 0", name, got)
+		}
+	}
+}

@@ -1,0 +1,172 @@
+package audio
+
+import (
+	"errors"
+	"time"
+)
+
+// WAV is RIFF/WAVE (and Broadcast Wave, which adds a bext chunk), or its
+// 64-bit forms RF64 and BW64, whose sizes live in a ds64 chunk.
+
+const (
+	// maxChunks bounds the chunks walked in a RIFF or AIFF file.
+	maxChunks = 4096
+	// maxInfoList bounds the bytes read from a LIST/INFO chunk.
+	maxInfoList = 64 << 10
+	// bextDateAt is where OriginationDate starts in a bext chunk: after
+	// Description (256), Originator (32) and OriginatorReference (32).
+	bextDateAt = 320
+	// sizeUnknown marks a 32-bit size kept in ds64 (RF64) or never written.
+	sizeUnknown = 0xFFFFFFFF
+)
+
+// wavFormat is what the fmt chunk says.
+type wavFormat struct {
+	tag        uint16 // 1 PCM, 3 float, 6 A-law, 7 mu-law, 0xFFFE extensible, ...
+	channels   int
+	sampleRate int
+	byteRate   int
+	blockAlign int
+}
+
+// uncompressed reports whether every block holds exactly one sample frame,
+// so that the data size alone gives the duration.
+func (f wavFormat) uncompressed() bool {
+	switch f.tag {
+	case 1, 3, 6, 7:
+		return true
+	}
+	return false
+}
+
+func probeWAV(src *source) (Info, error) {
+	hdr, ok := src.full(0, 12)
+	if !ok {
+		return Info{}, errShort
+	}
+	magic := string(hdr[:4])
+	if (magic != "RIFF" && magic != "RF64" && magic != "BW64") || string(hdr[8:12]) != "WAVE" {
+		return Info{}, errors.New("not a RIFF/WAVE file")
+	}
+	riffSize := le32(hdr[4:])
+
+	var (
+		format        *wavFormat
+		dataBytes     int64
+		ds64Data      int64 = -1
+		factFrames    int64 = -1
+		info          tags
+		bextDate, id3 tags
+	)
+	off := int64(12)
+	for range maxChunks {
+		ch, ok := src.full(off, 8)
+		if !ok {
+			break
+		}
+		id, size := string(ch[:4]), int64(le32(ch[4:]))
+		body := off + 8
+		switch id {
+		case "ds64":
+			if b, ok := src.full(body, 16); ok {
+				ds64Data = int64(min(le64(b[8:16]), uint64(src.size)))
+			}
+		case "fmt ":
+			b := src.read(body, min(size, 40))
+			if len(b) < 16 {
+				return Info{}, errors.New("fmt chunk is cut short")
+			}
+			f := wavFormat{
+				tag:        le16(b),
+				channels:   int(le16(b[2:])),
+				sampleRate: int(le32(b[4:])),
+				byteRate:   int(le32(b[8:])),
+				blockAlign: int(le16(b[12:])),
+			}
+			if f.tag == 0xFFFE && len(b) >= 26 { // WAVE_FORMAT_EXTENSIBLE: the sub-format's tag
+				f.tag = le16(b[24:])
+			}
+			format = &f
+		case "fact":
+			if b, ok := src.full(body, 4); ok {
+				factFrames = int64(le32(b))
+			}
+		case "data":
+			switch {
+			case size == sizeUnknown && ds64Data >= 0:
+				size = ds64Data
+			case size == 0 && riffSize == 0:
+				// A recorder that stopped before finishing the header
+				// leaves both sizes zero; the audio runs to the end.
+				size = src.size - body
+			}
+			dataBytes = min(size, src.size-body)
+		case "LIST":
+			if b, ok := src.full(body, 4); ok && string(b) == "INFO" {
+				readRIFFInfo(src.read(body+4, min(size-4, maxInfoList)), &info, src.now)
+			}
+		case "bext":
+			if size >= bextDateAt+10 {
+				if b, ok := src.full(body+bextDateAt, 10); ok {
+					bextDate.setDate(parseDate(string(b), src.now))
+				}
+			}
+		case "id3 ", "ID3 ":
+			readID3v2(src, body, body+size, &id3, src.now)
+		}
+		off = body + size + size&1
+	}
+	if format == nil {
+		return Info{}, errors.New("no fmt chunk")
+	}
+
+	t := info
+	t.setDate(bextDate.date)
+	t.setTitle(id3.title)
+	t.setDate(id3.date)
+	out := Info{SampleRate: format.sampleRate, Channels: format.channels}
+	t.apply(&out)
+	out.Duration = wavDuration(*format, dataBytes, factFrames) // no data chunk: no audio
+	return out, nil
+}
+
+// wavDuration is the duration of dataBytes of audio. Uncompressed audio is
+// counted in whole sample frames. Compressed audio uses the fact chunk's
+// frame count when all the data is there, else the average byte rate.
+func wavDuration(f wavFormat, dataBytes, factFrames int64) *float64 {
+	if f.uncompressed() && f.blockAlign > 0 {
+		return ratio(dataBytes/int64(f.blockAlign), int64(f.sampleRate))
+	}
+	if f.byteRate > 0 {
+		byBytes := ratio(dataBytes, int64(f.byteRate))
+		if byFact := ratio(factFrames, int64(f.sampleRate)); factFrames >= 0 && byFact != nil && *byFact <= *byBytes*1.05 {
+			return byFact
+		}
+		return byBytes
+	}
+	return nil
+}
+
+// readRIFFInfo reads INAM (title) and ICRD (creation date) from the body of
+// a LIST/INFO chunk.
+func readRIFFInfo(b []byte, t *tags, now time.Time) {
+	for len(b) >= 8 {
+		id, size := string(b[:4]), int64(le32(b[4:]))
+		b = b[8:]
+		if size > int64(len(b)) {
+			size = int64(len(b))
+		}
+		value := string(b[:size])
+		switch id {
+		case "INAM":
+			t.setTitle(value)
+		case "ICRD":
+			t.setDate(parseDate(cleanText(value), now))
+		}
+		size += size & 1
+		if size > int64(len(b)) {
+			return
+		}
+		b = b[size:]
+	}
+}

@@ -1,0 +1,78 @@
+// join.js: the invite page (/join/{token}). Checks the invite, then asks for
+// email and name; the account is made when the mailed link is opened.
+import { api } from './api.js';
+import { $, say, formatDate, formatWait } from './ui.js';
+
+// The token is the path segment after /join/; it never leaves this page
+// except in the two requests to /auth/join/{token}.
+const token = location.pathname.split('/')[2] || '';
+const endpoint = `/auth/join/${encodeURIComponent(token)}`;
+
+const title = $('#join-title');
+const form = $('#join-form');
+const error = $('#join-error');
+const submit = $('#join-submit');
+
+function invalid() {
+  title.textContent = 'This invite is not valid';
+  form.hidden = true;
+  $('#invalid').hidden = false;
+}
+
+async function check() {
+  if (!token) return invalid();
+  try {
+    const info = await api(endpoint);
+    const app = info.app_name || 'bandarchive';
+    $('#app-name').textContent = app;
+    document.title = `Join ${app}`;
+    title.textContent = `Join ${app}`;
+    if (info.expires_at) $('#join-expiry').textContent = `This invite works until ${formatDate(info.expires_at.slice(0, 10))}.`;
+    form.hidden = false;
+    $('#join-name').focus();
+  } catch (err) {
+    if (err.status === 404) return invalid();
+    title.textContent = 'Could not check this invite';
+    say(err.message, 'error');
+  }
+}
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  error.textContent = '';
+  const name = $('#join-name');
+  const email = $('#join-email');
+  for (const input of [name, email]) input.removeAttribute('aria-invalid');
+  if (!name.value.trim()) {
+    error.textContent = 'Please enter your name.';
+    name.setAttribute('aria-invalid', 'true');
+    return name.focus();
+  }
+  if (!email.value.trim() || !email.checkValidity()) {
+    error.textContent = 'Please enter your email address, like name@example.org.';
+    email.setAttribute('aria-invalid', 'true');
+    return email.focus();
+  }
+  submit.disabled = true;
+  try {
+    const res = await api(endpoint, {
+      method: 'POST',
+      json: { email: email.value.trim(), display_name: name.value.trim() },
+    });
+    form.hidden = true;
+    title.textContent = 'Check your mail';
+    $('#sent-message').textContent = res?.message || 'A link to finish joining is on its way. Check your mail.';
+    $('#sent').hidden = false;
+    say('Link sent. Check your mail.', 'success');
+  } catch (err) {
+    if (err.status === 404) invalid();
+    else if (err.status === 429) {
+      const wait = Number(err.headers?.get('Retry-After'));
+      error.textContent = wait > 0 ? `${err.message} You can try again in about ${formatWait(wait)}.` : err.message;
+    } else error.textContent = err.message;
+  } finally {
+    submit.disabled = false;
+  }
+});
+
+check();

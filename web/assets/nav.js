@@ -1,0 +1,48 @@
+// nav.js: loads the signed-in member (/api/me) and renders the header nav.
+// Every member page awaits initNav() before loading its own data, so a
+// signed-out visitor is sent to /login before anything else is asked for.
+import { api } from './api.js';
+import { h, say } from './ui.js';
+
+export async function initNav(current) {
+  let me;
+  try {
+    me = await api('/api/me', { redirectOn401: false });
+  } catch (err) {
+    if (err.status === 401) {
+      location.assign('/login');
+      return new Promise(() => {}); // never resolves: the page is going away
+    }
+    say(err.message, 'error');
+    throw err;
+  }
+
+  const links = [
+    ['archive', '/', 'Archive'],
+    ['upload', '/upload', 'Upload'],
+  ];
+  if (me.user.role === 'admin') links.push(['invites', '/admin/invites', 'Invites']);
+
+  const logout = h('button', { type: 'button', id: 'logout', class: 'quiet' }, 'Sign out');
+  logout.addEventListener('click', async () => {
+    logout.disabled = true;
+    try {
+      const res = await fetch('/auth/logout', { method: 'POST', credentials: 'same-origin' });
+      if (!res.ok && res.status !== 401) throw new Error();
+      location.assign('/login');
+    } catch {
+      logout.disabled = false;
+      say('Could not sign out. Check your connection and try again.', 'error');
+    }
+  });
+
+  const nav = document.getElementById('nav');
+  nav.replaceChildren(
+    h('ul', {}, links.map(([key, href, text]) =>
+      h('li', {}, h('a', { href, 'aria-current': key === current ? 'page' : null }, text)))),
+    h('div', { class: 'who' },
+      h('span', { class: 'name', title: me.user.email }, me.user.display_name || me.user.email),
+      logout),
+  );
+  return me;
+}

@@ -1,0 +1,228 @@
+// recording.js: one recording (/recordings/{id}): player with a seekable
+// waveform, my score, details with an edit form, download and delete.
+import { api } from './api.js';
+import { initNav } from './nav.js';
+import { renderAverage, scoreControl } from './stars.js';
+import { attach, decodePeaks } from './waveform.js';
+import {
+  $, say, formatClock, formatDate, formatDateTime, formatDuration, formatSize,
+  scoredText, recordingTitle,
+} from './ui.js';
+
+const id = decodeURIComponent(location.pathname.split('/')[2] || '');
+const base = `/api/recordings/${encodeURIComponent(id)}`;
+const scoreUrl = `/api/scores/${encodeURIComponent(id)}`;
+
+const audio = $('#player');
+const canvas = $('#waveform');
+const editBtn = $('#edit');
+const form = $('#edit-form');
+const details = $('#details');
+const editError = $('#edit-error');
+
+let rec = null;
+let wave = null;
+
+const me = await initNav(null);
+
+function notFound() {
+  $('#title').textContent = 'Recording not found';
+  document.title = 'Not found · bandarchive';
+  $('#not-found').hidden = false;
+}
+
+// ---------- details ----------
+
+function setText(sel, value) {
+  $(sel).textContent = value || '—';
+}
+
+function renderDetails() {
+  const title = recordingTitle(rec);
+  $('#title').textContent = title;
+  document.title = `${title} · bandarchive`;
+  $('#subtitle').textContent = [formatDate(rec.recorded_date), rec.venue, rec.source].filter(Boolean).join(' · ');
+  setText('#d-title', rec.title);
+  setText('#recorded-date', formatDate(rec.recorded_date));
+  setText('#venue', rec.venue);
+  setText('#source', rec.source);
+  setText('#notes', rec.notes);
+  setText('#filename', rec.original_filename);
+  setText('#format', [rec.format && rec.format.toUpperCase(), rec.mime_type].filter(Boolean).join(' · '));
+  setText('#size', formatSize(rec.file_size_bytes));
+  setText('#duration', rec.duration_seconds ? formatDuration(rec.duration_seconds) : 'Unknown');
+  setText('#uploaded', `${formatDateTime(rec.uploaded_at)}${rec.uploaded_by_name ? ` by ${rec.uploaded_by_name}` : ''}`);
+}
+
+// ---------- scores ----------
+
+function renderScores() {
+  renderAverage($('#average'), rec.average);
+  $('#scored').textContent = scoredText(rec.count, rec.members ?? me.members);
+  score.set(rec.my_score);
+}
+
+const score = scoreControl('my-score-label', async (n) => {
+  try {
+    const updated = n === null
+      ? await api(scoreUrl, { method: 'DELETE' })
+      : await api(scoreUrl, { method: 'PUT', json: { score: n } });
+    rec = updated || (await api(base));
+    renderScores();
+    say(n === null ? 'Your score was cleared.' : `Saved: your score is ${n} of 5.`, 'success');
+  } catch (err) {
+    say(err.message, 'error');
+  }
+});
+$('#my-score').append(score.el);
+
+// ---------- player and waveform ----------
+
+function duration() {
+  return Number.isFinite(audio.duration) && audio.duration > 0 ? audio.duration : (rec.duration_seconds || 0);
+}
+
+function showPosition(t = audio.currentTime) {
+  const d = duration();
+  wave.setProgress(d ? t / d : 0);
+  canvas.setAttribute('aria-valuemax', String(Math.round(d)));
+  canvas.setAttribute('aria-valuenow', String(Math.round(t)));
+  canvas.setAttribute('aria-valuetext', `${formatClock(t)} of ${formatClock(d)}`);
+  $('#time-now').textContent = formatClock(t);
+  $('#time-total').textContent = d ? formatClock(d) : '';
+}
+
+function seekTo(t) {
+  const d = duration();
+  if (!d) return;
+  t = Math.max(0, Math.min(d, t));
+  // Before metadata has loaded the browser keeps this as the start position.
+  audio.currentTime = t;
+  showPosition(t);
+}
+
+// Smooth progress while playing; timeupdate alone fires only ~4 times a second.
+let frame = 0;
+function tick() {
+  showPosition();
+  frame = audio.paused ? 0 : requestAnimationFrame(tick);
+}
+audio.addEventListener('play', () => { if (!frame) frame = requestAnimationFrame(tick); });
+for (const ev of ['pause', 'ended', 'seeked', 'timeupdate', 'loadedmetadata', 'durationchange']) {
+  audio.addEventListener(ev, () => showPosition());
+}
+audio.addEventListener('error', async () => {
+  // Maybe the session ended: this call sends the person to sign in if so.
+  try { await api('/api/me'); } catch { return; }
+  say('The audio could not be played here. Try again later, or download the original.', 'error');
+});
+
+canvas.addEventListener('click', (e) => {
+  const r = canvas.getBoundingClientRect();
+  seekTo(((e.clientX - r.left) / r.width) * duration());
+});
+
+canvas.addEventListener('keydown', (e) => {
+  const t = audio.currentTime;
+  const moves = {
+    ArrowLeft: t - 5, ArrowDown: t - 5, ArrowRight: t + 5, ArrowUp: t + 5,
+    PageDown: t - 60, PageUp: t + 60, Home: 0, End: duration(),
+  };
+  if (!(e.key in moves)) return;
+  e.preventDefault();
+  seekTo(moves[e.key]);
+});
+
+// ---------- edit ----------
+
+function openEdit() {
+  $('#edit-title').value = rec.title || '';
+  $('#edit-recorded-date').value = rec.recorded_date || '';
+  $('#edit-venue').value = rec.venue || '';
+  $('#edit-source').value = rec.source || '';
+  $('#edit-notes').value = rec.notes || '';
+  editError.textContent = '';
+  form.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
+  form.hidden = false;
+  details.hidden = true;
+  editBtn.setAttribute('aria-expanded', 'true');
+  editBtn.disabled = true;
+  $('#edit-title').focus();
+}
+
+function closeEdit() {
+  form.hidden = true;
+  details.hidden = false;
+  editBtn.setAttribute('aria-expanded', 'false');
+  editBtn.disabled = false;
+  editBtn.focus();
+}
+
+editBtn.addEventListener('click', openEdit);
+$('#cancel-edit').addEventListener('click', closeEdit);
+form.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeEdit(); });
+
+form.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  editError.textContent = '';
+  const save = $('#save');
+  save.disabled = true;
+  try {
+    rec = await api(base, {
+      method: 'PATCH',
+      json: {
+        title: $('#edit-title').value.trim(),
+        recorded_date: $('#edit-recorded-date').value || null, // empty clears the date
+        venue: $('#edit-venue').value.trim(),
+        source: $('#edit-source').value.trim(),
+        notes: $('#edit-notes').value.trim(),
+      },
+    });
+    renderDetails();
+    closeEdit();
+    say('Details saved.', 'success');
+  } catch (err) {
+    editError.textContent = err.message;
+    // If the server names the field, point at it.
+    const field = err.body?.error?.field;
+    const input = field && $(`#edit-${String(field).replace('_', '-')}`);
+    if (input) { input.setAttribute('aria-invalid', 'true'); input.focus(); }
+  } finally {
+    save.disabled = false;
+  }
+});
+
+// ---------- delete ----------
+
+$('#delete').addEventListener('click', async () => {
+  const ok = confirm(`Delete “${recordingTitle(rec)}” for everyone? The file and all its scores will be gone. This cannot be undone.`);
+  if (!ok) return;
+  try {
+    await api(base, { method: 'DELETE' });
+    location.assign('/');
+  } catch (err) {
+    say(err.message, 'error');
+  }
+});
+
+// ---------- load ----------
+
+try {
+  rec = await api(base);
+} catch (err) {
+  if (err.status === 404 || err.status === 400) notFound();
+  else { $('#title').textContent = 'Could not load this recording'; say(err.message, 'error'); }
+}
+
+if (rec) {
+  $('#content').hidden = false;
+  wave = attach(canvas, decodePeaks(rec.peaks));
+  audio.src = `${base}/audio`;
+  $('#download').href = `${base}/audio?download=1`;
+  $('#delete').hidden = !(me.user.role === 'admin' || me.user.id === rec.uploaded_by);
+  editBtn.setAttribute('aria-expanded', 'false');
+  editBtn.setAttribute('aria-controls', 'edit-form');
+  renderDetails();
+  renderScores();
+  showPosition(0);
+}
