@@ -4,6 +4,7 @@ SHELL := bash
 MAKEFLAGS += --no-print-directory
 
 PORT ?= 8080
+BENCH_UPLOAD_MB ?= 500
 BASE_URL ?= http://localhost:$(PORT)
 COOKIE_SECURE ?= false
 UPLOADS_DIR ?= .data/uploads
@@ -37,6 +38,8 @@ test: pg-start ## Vet, check formatting and run every test against real PostgreS
 
 bench: pg-start ## Run the benchmarks against real PostgreSQL (figures: README, Performance)
 	$(WITH_DB) go test -run '^$$' -bench SendLink -benchtime 400x -count 3 ./local/
+	$(WITH_DB) go test -run '^$$' -bench ListByScore -benchtime 3000x -count 3 ./local/
+	$(WITH_DB) go run ./local/uploadbench -mb $(BENCH_UPLOAD_MB) -runs 3
 
 migrate: pg-start ## Apply the database migrations
 	$(WITH_DB) go run ./local migrate

@@ -39,7 +39,7 @@ func invoke(ctx context.Context, function, eventPath string, stdin io.Reader, st
 		return err
 	}
 	env := app.NewEnv(cfg, database, log, nil)
-	env.Outbox.Sync = true // like Lambda: nothing runs after the answer
+	env.Background.Sync = true // like Lambda: nothing runs after the answer
 	h, err := build(env, function)
 	if err != nil {
 		return err

@@ -38,7 +38,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	}
 	log.Info("bandarchive is running", "url", cfg.BaseURL, "listen", l.Addr().String())
 	return runtime.Serve(ctx, l, env.Handler(mux), runtime.Options{
-		Port: cfg.Port, InvokeAPI: cfg.InvokeAPI, Logger: log, Drain: env.Outbox.Wait,
+		Port: cfg.Port, InvokeAPI: cfg.InvokeAPI, Logger: log, Drain: env.Background.Wait,
 	})
 }
 

@@ -260,7 +260,7 @@ func TestNoSecretInLogsOrDatabase(t *testing.T) {
 			"sign-in link": linkToken, "session": b.Session(), "invite": inviteToken,
 			"join link": joinToken, "joiner session": joiner.Session(),
 		}
-		h.Env.Outbox.Wait(context.Background())
+		h.Env.Background.Wait(context.Background())
 		logs := h.Logs.String()
 		if !strings.Contains(logs, `"level":"DEBUG"`) && !strings.Contains(logs, `"path":"/auth/verify/REDACTED"`) {
 			t.Fatalf("the log captured nothing useful:\n%s", logs)

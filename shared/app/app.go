@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"bandarchive/shared/auth"
+	"bandarchive/shared/background"
 	"bandarchive/shared/config"
 	"bandarchive/shared/db"
 	"bandarchive/shared/httpx"
@@ -32,8 +33,11 @@ type Env struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Sessions *auth.Sessions
-	Outbox   *signin.Outbox
-	SignIn   *signin.Service
+	// Background runs work that must not hold up an answer; graceful
+	// shutdown waits for it. Synchronous on Lambda.
+	Background *background.Group
+	Outbox     *signin.Outbox
+	SignIn     *signin.Service
 }
 
 // NewLogger returns the JSON logger of every process.
@@ -50,8 +54,9 @@ func NewEnv(cfg config.Config, database *db.DB, log *slog.Logger, sender mail.Se
 	}
 	e := &Env{Config: cfg, DB: database, Logger: log, Now: time.Now}
 	e.Sessions = &auth.Sessions{DB: database, Secure: cfg.CookieSecure, Now: e.clock}
-	e.Outbox = signin.NewOutbox(sender, log)
-	e.Outbox.Sync = runtime.OnLambda(os.Getenv)
+	e.Background = background.New(log)
+	e.Background.Sync = runtime.OnLambda(os.Getenv)
+	e.Outbox = signin.NewOutbox(sender, e.Background)
 	e.SignIn = &signin.Service{
 		DB: database, Outbox: e.Outbox, BaseURL: cfg.BaseURL, AppName: cfg.AppName, Now: e.clock,
 		PerEmail: signin.DefaultPerEmail, PerIP: signin.DefaultPerIP,
@@ -203,7 +208,7 @@ func serve(ctx context.Context, function string, build Builder) error {
 		log.Warn("pruning expired sessions failed", "err", err.Error())
 	}
 	return runtime.Start(ctx, env.Handler(h), runtime.Options{
-		Port: cfg.Port, InvokeAPI: cfg.InvokeAPI, Logger: log, Drain: env.Outbox.Wait,
+		Port: cfg.Port, InvokeAPI: cfg.InvokeAPI, Logger: log, Drain: env.Background.Wait,
 	})
 }
 

@@ -97,8 +97,8 @@ func New(t testing.TB, edge string, build app.Builder, o Options) *Harness {
 	})
 	h.Env = app.NewEnv(cfg, h.DB, log, sender)
 	h.Env.Now = h.Clock.Now
-	h.Env.Outbox.Sync = edge == Lambda
-	t.Cleanup(func() { h.Env.Outbox.Wait(context.Background()) })
+	h.Env.Background.Sync = edge == Lambda
+	t.Cleanup(func() { h.Env.Background.Wait(context.Background()) })
 	fn, err := build(h.Env)
 	if err != nil {
 		t.Fatalf("build handler: %v", err)

@@ -2,67 +2,49 @@ package signin
 
 import (
 	"context"
-	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"bandarchive/shared/background"
 	"bandarchive/shared/mail"
 )
 
 // Outbox hands sign-in mails to a mail.Sender without making the person
-// wait for it. Self-hosted, each delivery runs detached from its request
-// and Wait (at shutdown) lets those in flight finish. On Lambda nothing may
-// run after the answer, so Sync delivers before returning and Pad makes a
+// wait for it: deliveries run in the background group, which graceful
+// shutdown waits for. On Lambda the group is synchronous, and Pad makes a
 // stranger's answer take as long as a typical delivery.
 type Outbox struct {
 	sender mail.Sender
-	log    *slog.Logger
-	// Sync delivers inside Send (the Lambda edge).
-	Sync bool
+	group  *background.Group
 	// Budget bounds one delivery, retries included.
 	Budget time.Duration
 
-	wg      sync.WaitGroup
 	typical atomic.Int64 // moving average of delivery time, in ns
 }
 
-// NewOutbox returns an asynchronous outbox for sender.
-func NewOutbox(sender mail.Sender, log *slog.Logger) *Outbox {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Outbox{sender: sender, log: log, Budget: 2 * time.Minute}
+// NewOutbox returns an outbox delivering through sender in group.
+func NewOutbox(sender mail.Sender, group *background.Group) *Outbox {
+	return &Outbox{sender: sender, group: group, Budget: 2 * time.Minute}
 }
 
-// Send delivers m: in the background, or before returning when Sync. The
-// outcome is only logged: it must never change the person's answer.
+// Send delivers m. The outcome is only logged: it must never change the
+// person's answer.
 func (o *Outbox) Send(ctx context.Context, m mail.Message) {
-	if o.Sync {
-		o.deliver(ctx, m)
-		return
-	}
-	o.wg.Add(1)
-	go func() {
-		defer o.wg.Done()
-		o.deliver(context.WithoutCancel(ctx), m)
-	}()
+	o.group.Go(ctx, "sign-in mail", o.Budget, func(ctx context.Context) error {
+		start := time.Now()
+		err := o.sender.Send(ctx, m)
+		o.record(time.Since(start))
+		return err
+	})
 }
 
-func (o *Outbox) deliver(ctx context.Context, m mail.Message) {
-	ctx, cancel := context.WithTimeout(ctx, o.Budget)
-	defer cancel()
-	start := time.Now()
-	if err := o.sender.Send(ctx, m); err != nil {
-		o.log.Error("sign-in mail failed", "err", err.Error())
-	}
-	d := int64(time.Since(start))
-	// An exponential moving average, enough to pad strangers' answers.
+// record keeps an exponential moving average of delivery times.
+func (o *Outbox) record(d time.Duration) {
 	for {
 		old := o.typical.Load()
-		next := d
+		next := int64(d)
 		if old != 0 {
-			next = old + (d-old)/8
+			next = old + (next-old)/8
 		}
 		if o.typical.CompareAndSwap(old, next) {
 			return
@@ -70,10 +52,10 @@ func (o *Outbox) deliver(ctx context.Context, m mail.Message) {
 	}
 }
 
-// Pad waits as long as a typical delivery when Sync, so on Lambda a
-// stranger's answer takes as long as a member's.
+// Pad waits as long as a typical delivery when deliveries are synchronous,
+// so on Lambda a stranger's answer takes as long as a member's.
 func (o *Outbox) Pad(ctx context.Context) {
-	if !o.Sync {
+	if !o.group.Sync {
 		return
 	}
 	t := time.NewTimer(time.Duration(o.typical.Load()))
@@ -84,14 +66,5 @@ func (o *Outbox) Pad(ctx context.Context) {
 	}
 }
 
-// Wait blocks until deliveries in flight finish or ctx ends.
-func (o *Outbox) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { o.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+// Sync reports whether deliveries happen before the answer.
+func (o *Outbox) Sync() bool { return o.group.Sync }

@@ -100,10 +100,10 @@ func (s *Service) SendLink(w http.ResponseWriter, r *http.Request, email string,
 		return err
 	}
 	switch {
-	case s.Outbox.Sync && out.Deliver:
+	case s.Outbox.Sync() && out.Deliver:
 		s.Outbox.Send(ctx, s.message(email, t, out.User == nil))
 		return answer()
-	case s.Outbox.Sync:
+	case s.Outbox.Sync():
 		s.Outbox.Pad(ctx)
 		return answer()
 	case out.Deliver:
