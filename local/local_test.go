@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"bandarchive/shared/app"
 	"bandarchive/shared/apptest"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
@@ -189,5 +190,33 @@ func TestInvokeRefusesUnknownFunction(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"invoke"}, nil, &out, &stderr); err != errUsage {
 		t.Fatalf("invoke without arguments: %v, want usage", err)
+	}
+}
+
+func TestDevServerServesThePages(t *testing.T) {
+	web := func(env *app.Env) (http.Handler, error) { return mountAll(env, webHandler("../web")) }
+	h := apptest.New(t, apptest.HTTP, web, apptest.Options{})
+	tests := []struct {
+		path, wantIn string
+		want         int
+	}{
+		{"/", `src="/assets/archive.js"`, 200},
+		{"/login", `id="send-link"`, 200},
+		{"/join/abc", `src="/assets/join.js"`, 200},
+		{"/recordings/abc", `id="player"`, 200},
+		{"/upload", `id="dropzone"`, 200},
+		{"/admin/invites", `id="create-invite"`, 200},
+		{"/assets/app.css", ".link-page", 200},
+		{"/favicon.svg", "<svg", 200},
+		{"/assets/", "", 404},
+		{"/index.html", "", 404},
+		{"/recordings/abc/extra", "", 404},
+		{"/nothing", "", 404},
+	}
+	for _, tt := range tests {
+		r := h.Do(apptest.NewRequest(t, "GET", tt.path, nil))
+		if r.Status != tt.want || !strings.Contains(string(r.Body), tt.wantIn) {
+			t.Errorf("GET %s: %d, want %d containing %q", tt.path, r.Status, tt.want, tt.wantIn)
+		}
 	}
 }

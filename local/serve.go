@@ -6,10 +6,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"bandarchive/shared/app"
 	"bandarchive/shared/httpx"
+	"bandarchive/shared/routes"
 	"bandarchive/shared/runtime"
 )
 
@@ -42,11 +44,40 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	})
 }
 
-// webHandler serves the static UI from dir when it exists, else the JSON
-// not-found answer.
+// webHandler serves the static UI from dir, as Nginx does in production:
+// each page of the page table from its file, the assets as files (no
+// directory listings), anything else a JSON 404.
 func webHandler(dir string) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", httpx.NotFoundHandler())
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return httpx.NotFoundHandler()
+		return mux
 	}
-	return http.FileServer(http.Dir(dir))
+	for _, p := range routes.Pages() {
+		file := filepath.Join(dir, filepath.FromSlash(p.File))
+		mux.HandleFunc("GET "+p.Path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "no-cache")
+			http.ServeFile(w, r, file)
+		})
+	}
+	files := http.FileServer(noDirs{http.Dir(dir)})
+	for _, prefix := range routes.StaticPrefixes {
+		mux.Handle("GET "+prefix, files)
+	}
+	return mux
+}
+
+// noDirs hides directories, so the file server lists none.
+type noDirs struct{ fs http.FileSystem }
+
+func (n noDirs) Open(name string) (http.File, error) {
+	f, err := n.fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || st.IsDir() {
+		f.Close()
+		return nil, os.ErrNotExist
+	}
+	return f, nil
 }

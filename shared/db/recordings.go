@@ -33,6 +33,8 @@ type Recording struct {
 	Venue            string
 	Source           string
 	Notes            string
+	// Peaks is the waveform, one byte (0–255) per column; nil if unknown.
+	Peaks []byte
 
 	Scores ScoreSummary
 }
@@ -70,10 +72,11 @@ func (r Recording) MarshalJSON() ([]byte, error) {
 		Venue            string    `json:"venue"`
 		Source           string    `json:"source"`
 		Notes            string    `json:"notes"`
+		Peaks            []byte    `json:"peaks"` // base64
 		ScoreSummary
 	}{r.ID, r.Title, r.OriginalFilename, r.Format, r.MIMEType, r.DurationSeconds, r.FileSizeBytes,
 		hex.EncodeToString(r.SHA256), r.UploadedAt, r.UploadedBy, r.UploaderName, recorded,
-		r.Venue, r.Source, r.Notes, r.Scores})
+		r.Venue, r.Source, r.Notes, r.Peaks, r.Scores})
 }
 
 // ErrDuplicate is returned by InsertRecording for a file already archived;
@@ -98,7 +101,7 @@ func (e *DuplicateError) Unwrap() error { return ErrDuplicate }
 // reaches inside the grouping.
 const recordingSelect = `SELECT r.id, r.title, r.original_filename, r.format, r.mime_type, r.duration_seconds,
 	r.file_size_bytes, r.sha256, r.uploaded_at, r.uploaded_by, u.display_name, r.recorded_date,
-	r.venue, r.source, r.notes, s.average, coalesce(s.count, 0), m.members, mine.score
+	r.venue, r.source, r.notes, r.peaks, s.average, coalesce(s.count, 0), m.members, mine.score
 FROM recordings r
 JOIN users u ON u.id = r.uploaded_by
 CROSS JOIN (SELECT count(*) AS members FROM users WHERE disabled_at IS NULL) m
@@ -114,7 +117,7 @@ func scanRecording(row pgx.Row) (Recording, error) {
 	var my *int16
 	err := row.Scan(&r.ID, &r.Title, &r.OriginalFilename, &r.Format, &r.MIMEType, &r.DurationSeconds,
 		&r.FileSizeBytes, &r.SHA256, &r.UploadedAt, &r.UploadedBy, &r.UploaderName, &r.RecordedDate,
-		&r.Venue, &r.Source, &r.Notes, &r.Scores.Average, &r.Scores.Count, &r.Scores.Members, &my)
+		&r.Venue, &r.Source, &r.Notes, &r.Peaks, &r.Scores.Average, &r.Scores.Count, &r.Scores.Members, &my)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Recording{}, ErrNotFound
 	}
@@ -197,6 +200,14 @@ func (db *DB) UpdateRecording(ctx context.Context, id uuid.UUID, e RecordingEdit
 	}
 	if tag.RowsAffected() == 0 {
 		return ErrNotFound
+	}
+	return nil
+}
+
+// SetPeaks stores a recording's waveform.
+func (db *DB) SetPeaks(ctx context.Context, id uuid.UUID, peaks []byte) error {
+	if _, err := db.pool.Exec(ctx, `UPDATE recordings SET peaks = $2 WHERE id = $1`, id, peaks); err != nil {
+		return fmt.Errorf("store waveform of %s: %w", id, err)
 	}
 	return nil
 }

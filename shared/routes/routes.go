@@ -77,3 +77,26 @@ func For(function string) []Route {
 	}
 	return rs
 }
+
+// Page is a browser page of the static UI: a path (ServeMux syntax) and the
+// file under web/ that answers it. Nginx and the dev server serve these.
+type Page struct {
+	Path string
+	File string
+}
+
+var pages = []Page{
+	{"/{$}", "index.html"},
+	{"/login", "login.html"},
+	{"/join/{token}", "join.html"},
+	{"/recordings/{id}", "recording.html"},
+	{"/upload", "upload.html"},
+	{"/admin/invites", "admin/invites.html"},
+}
+
+// Pages returns the page table.
+func Pages() []Page { return append([]Page(nil), pages...) }
+
+// StaticPrefixes are the paths of web/ served as files (scripts, styles,
+// icons).
+var StaticPrefixes = []string{"/assets/", "/favicon.svg"}

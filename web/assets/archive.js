@@ -106,8 +106,8 @@ async function load(reset, announce = false) {
 
   const list = data.recordings || [];
   if (reset) { rows.replaceChildren(); total = 0; }
-  const firstNew = list.length ? row(list[0], data.members) : null;
-  if (firstNew) rows.append(firstNew, ...list.slice(1).map((r) => row(r, data.members)));
+  const added = list.map((r) => row(r, data.members));
+  rows.append(...added);
   total += list.length;
   cursor = data.next_cursor || null;
   loadMore.hidden = !cursor;
@@ -116,7 +116,7 @@ async function load(reset, announce = false) {
   if (total === 0) showEmpty();
   else { empty.hidden = true; results.hidden = false; }
 
-  if (!reset && firstNew) firstNew.querySelector('a.title').focus(); // keyboard users continue where the new rows begin
+  if (!reset && added.length) added[0].querySelector('a.title').focus(); // keyboard users continue where the new rows begin
   if (announce || !reset) {
     say(total === 0 ? 'No recordings found.' : `Showing ${total} recording${total === 1 ? '' : 's'}${cursor ? '; more can be loaded' : ''}.`);
   }

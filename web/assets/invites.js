@@ -9,6 +9,8 @@ const result = $('#invite-result');
 
 const me = await initNav('invites');
 
+let shownId = null; // the invite whose link is on screen
+
 const STATUS = { pending: 'Pending', used: 'Used', revoked: 'Revoked', expired: 'Expired' };
 
 // The server sends status; derive it from the timestamps if it ever doesn't.
@@ -51,6 +53,7 @@ async function revokeInvite(inv, button) {
   button.disabled = true;
   try {
     await api(`/api/invites/${encodeURIComponent(inv.id)}`, { method: 'DELETE' });
+    if (inv.id === shownId) { result.hidden = true; urlInput.value = ''; } // that link is dead now
     say('Invite revoked. Its link no longer works.', 'success');
     await load();
     $('#list-heading').focus(); // the button is gone; keep focus near it
@@ -66,6 +69,7 @@ $('#create-invite').addEventListener('click', async (e) => {
   try {
     const inv = await api('/api/invites', { method: 'POST' });
     urlInput.value = inv.url;
+    shownId = inv.id;
     $('#invite-expiry').textContent = `It works once, for 7 days (until ${formatDateTime(inv.expires_at)}). You can revoke it below until it is used.`;
     result.hidden = false;
     urlInput.focus();

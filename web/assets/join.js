@@ -1,7 +1,7 @@
 // join.js: the invite page (/join/{token}). Checks the invite, then asks for
 // email and name; the account is made when the mailed link is opened.
 import { api } from './api.js';
-import { $, say, formatDate, formatWait } from './ui.js';
+import { $, say, formatDateTime, formatWait } from './ui.js';
 
 // The token is the path segment after /join/; it never leaves this page
 // except in the two requests to /auth/join/{token}.
@@ -27,7 +27,7 @@ async function check() {
     $('#app-name').textContent = app;
     document.title = `Join ${app}`;
     title.textContent = `Join ${app}`;
-    if (info.expires_at) $('#join-expiry').textContent = `This invite works until ${formatDate(info.expires_at.slice(0, 10))}.`;
+    if (info.expires_at) $('#join-expiry').textContent = `This invite works until ${formatDateTime(info.expires_at)}.`;
     form.hidden = false;
     $('#join-name').focus();
   } catch (err) {

@@ -39,10 +39,11 @@ export async function initNav(current) {
   const nav = document.getElementById('nav');
   nav.replaceChildren(
     h('ul', {}, links.map(([key, href, text]) =>
-      h('li', {}, h('a', { href, 'aria-current': key === current ? 'page' : null }, text)))),
-    h('div', { class: 'who' },
-      h('span', { class: 'name', title: me.user.email }, me.user.display_name || me.user.email),
-      logout),
-  );
+      h('li', {}, h('a', { href, 'aria-current': key === current ? 'page' : null }, text)))));
+  // Name and sign-out sit beside the nav (not in it) so that on phones they
+  // can share the brand's row while the links get a row of their own.
+  nav.after(h('div', { class: 'who' },
+    h('span', { class: 'name', title: me.user.email }, me.user.display_name || me.user.email),
+    logout));
   return me;
 }

@@ -34,7 +34,10 @@ function addFiles(fileList) {
   if (!files.length) return;
   const fields = currentFields(files.length === 1);
   if (fields.title) $('#title').value = ''; // a title belongs to that one file
-  $('#uploads-section').hidden = false;
+  const section = $('#uploads-section');
+  const firstTime = section.hidden;
+  section.hidden = false;
+  if (firstTime) section.scrollIntoView({ block: 'start' }); // on phones the list starts below the fold
   if (!active && !queue.length) Object.assign(tally, { saved: 0, duplicate: 0, failed: 0 }); // a new batch
   sessionOver = false; // adding files again is a fresh try after signing in
   for (const file of files) {
