@@ -110,6 +110,14 @@ func TestUploadEveryFormat(t *testing.T) {
 			if rec.DurationSeconds == nil || *rec.DurationSeconds <= 0 {
 				t.Errorf("%s: no duration", f)
 			}
+			h.Env.Background.Wait(context.Background())
+			var withPeaks struct {
+				Peaks []byte `json:"peaks"`
+			}
+			b.Call("GET", "/api/recordings/"+rec.ID, nil).JSON(t, &withPeaks)
+			if decodable := rec.Format != "ogg" && rec.Format != "m4a"; decodable != (len(withPeaks.Peaks) == 512) {
+				t.Errorf("%s: %d peaks for a %s", f, len(withPeaks.Peaks), rec.Format)
+			}
 			stored, err := os.ReadFile(filepath.Join(h.Env.Config.Storage.UploadsDir, rec.ID, "original."+rec.Format))
 			if err != nil || !bytes.Equal(stored, content) {
 				t.Errorf("%s: stored file differs from the upload (%v)", f, err)

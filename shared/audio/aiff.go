@@ -47,14 +47,14 @@ func probeAIFF(src *source) (Info, error) {
 				compression = string(comm[18:22])
 			}
 		case "SSND":
-			// offset and block size, then the sample frames
-			ssndStart = body
-			ssndBytes = min(size, src.size-body)
+			// An offset and a block size, then the sample frames.
+			present := min(size, src.size-body)
+			skip := int64(8)
 			if b, ok := src.full(body, 4); ok {
-				skip := 8 + int64(be32(b))
-				ssndStart += skip
-				ssndBytes = max(ssndBytes-skip, 0)
+				skip += int64(be32(b))
 			}
+			skip = min(skip, present)
+			ssndStart, ssndBytes = body+skip, present-skip
 		case "NAME":
 			title.setTitle(string(src.read(body, min(size, maxTextFrame))))
 		case "ID3 ", "id3 ":
@@ -76,13 +76,15 @@ func probeAIFF(src *source) (Info, error) {
 	t.setDate(id3tag.date)
 	out := Info{Channels: channels}
 	t.apply(&out)
-	if rate <= 0 || rate > maxSampleRate {
-		return out, nil
-	}
-	out.SampleRate = int(math.Round(rate))
-	if ssndStart < 0 {
+	if ssndStart >= 0 {
+		out.PCM = aiffPCM(compression, channels, bits, ssndStart, ssndBytes)
+	} else {
 		frames = 0 // no sound data chunk: no audio
 	}
+	if rate <= 0 || rate > maxSampleRate {
+		return out, nil // a damaged rate: no duration
+	}
+	out.SampleRate = int(math.Round(rate))
 	if perFrame := aiffFrameBytes(compression, channels, bits); perFrame > 0 {
 		frames = min(frames, ssndBytes/perFrame)
 	}
@@ -100,6 +102,30 @@ func aiffFrameBytes(compression string, channels, bits int) int64 {
 		return int64(channels)
 	}
 	return 0
+}
+
+// aiffPCM locates the samples of an uncompressed SSND chunk; nil for
+// compressed encodings.
+func aiffPCM(compression string, channels, bits int, offset, length int64) *PCM {
+	if channels < 1 || bits < 1 || bits > 64 {
+		return nil
+	}
+	p := &PCM{Offset: offset, Length: length, Bits: (bits + 7) / 8 * 8, Channels: channels, BigEndian: true}
+	switch compression {
+	case "NONE", "twos", "in24", "in32":
+	case "sowt":
+		p.BigEndian = false
+	case "raw ":
+		p.Unsigned = true
+	case "fl32", "FL32", "fl64", "FL64":
+		p.Float = true
+		if p.Bits != 32 && p.Bits != 64 {
+			return nil
+		}
+	default:
+		return nil
+	}
+	return p
 }
 
 // extendedFloat decodes an IEEE 754 80-bit extended float (sign, 15-bit

@@ -40,11 +40,25 @@ type Info struct {
 	RecordedDate *time.Time // date only (UTC midnight), nil if none
 	SampleRate   int        // Hz, 0 if unknown
 	Channels     int        // 0 if unknown
+	PCM          *PCM       // where uncompressed samples lie (WAV, AIFF); nil otherwise
+}
+
+// PCM locates uncompressed samples stored as one run of interleaved frames
+// (a WAV data chunk, an AIFF SSND chunk), so that they can be read without
+// parsing the container again.
+type PCM struct {
+	Offset    int64 // where the first sample frame starts in the file
+	Length    int64 // bytes of sample frames present (never past the end of the file)
+	Bits      int   // bits each sample occupies: 8, 16, 24, 32 or 64
+	Channels  int
+	Float     bool // IEEE 754 samples (32 or 64 bits)
+	BigEndian bool
+	Unsigned  bool // 8-bit WAV and AIFF "raw " samples are unsigned
 }
 
 // Probe reads the headers and tags of a stored file of format f, as Sniff
-// reported it. It reads little: headers, tags, and for some formats a window
-// at the end of the file, never the whole file.
+// reported it (only f.Name is used). It reads little: headers, tags, and
+// for some formats a window at the end of the file, never the whole file.
 //
 // It returns an error only when the format's essential header cannot be read
 // (missing, damaged or cut off). A file whose audio is cut short still

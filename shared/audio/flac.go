@@ -39,7 +39,7 @@ func parseStreamInfo(b []byte) streamInfo {
 
 func probeFLAC(src *source) (Info, error) {
 	var t tags
-	start := readID3v2(src, 0, src.size, &t, src.now)
+	start := readLeadingID3v2(src, &t)
 	magic, ok := src.full(start, 8)
 	if !ok {
 		return Info{}, errShort

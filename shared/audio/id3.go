@@ -102,6 +102,24 @@ func readID3v2(src *source, off, limit int64, t *tags, now time.Time) int64 {
 	return h.total()
 }
 
+// maxLeadingTags bounds the ID3v2 tags read one after another at the start
+// of a file (some taggers add a new tag in front of the old one).
+const maxLeadingTags = 4
+
+// readLeadingID3v2 reads the ID3v2 tags at the start of the file, the first
+// one's fields winning, and returns where the content after them starts.
+func readLeadingID3v2(src *source, t *tags) int64 {
+	var off int64
+	for range maxLeadingTags {
+		n := readID3v2(src, off, src.size, t, src.now)
+		if n == 0 {
+			break
+		}
+		off += n
+	}
+	return off
+}
+
 // skipExtendedHeader returns where the frames start after an extended
 // header at off.
 func skipExtendedHeader(src *source, off int64, version byte) int64 {

@@ -155,7 +155,7 @@ const (
 
 func probeMP3(src *source) (Info, error) {
 	var t tags
-	start := readID3v2(src, 0, src.size, &t, src.now)
+	start := readLeadingID3v2(src, &t)
 	window := src.read(start, mp3ScanWindow)
 	// A file may end in its first frame's chain: cut short, it still probes.
 	pos, frame, ok := findMPEGStream(window, 0, len(window), 2, true)

@@ -14,11 +14,11 @@ import (
 // maxBoxes bounds the boxes visited in one file.
 const maxBoxes = 4096
 
-// mp4Box is one box: where its header starts, where its payload starts,
-// and where it says it ends (which may lie past the end of a cut file).
+// mp4Box is one box: its type, where its payload starts, and where it says
+// it ends (which may lie past the end of a cut file).
 type mp4Box struct {
-	typ              string
-	start, body, end int64
+	typ       string
+	body, end int64
 }
 
 // mp4Movie is what the boxes of a file say.
@@ -55,7 +55,7 @@ func (w *mp4Walker) children(start, end int64, fn func(mp4Box)) {
 		if !ok {
 			return
 		}
-		b := mp4Box{typ: string(h[4:8]), start: off, body: off + 8}
+		b := mp4Box{typ: string(h[4:8]), body: off + 8}
 		switch size := int64(be32(h)); size {
 		case 0: // to the end of the enclosing box
 			b.end = end

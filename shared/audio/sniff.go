@@ -126,6 +126,13 @@ func sniffMP4(b []byte, whole bool) bool {
 
 func sniffAfterID3(head []byte, h id3Header, whole bool) (Format, bool) {
 	end := h.total()
+	for range maxLeadingTags - 1 {
+		next, ok := parseID3Header(head[min(end, int64(len(head))):])
+		if !ok {
+			break
+		}
+		end += next.total()
+	}
 	if end >= int64(len(head)) {
 		// A tag larger than head (cover art) hides what follows; Probe
 		// looks further. In a whole file, nothing follows the tag.

@@ -51,6 +51,7 @@ func TestSniff(t *testing.T) {
 		{name: "MP3 after stray bytes", head: append(make([]byte, 100), cbr...), want: "mp3"},
 		{name: "MP3 after an ID3v2.3 tag", head: append(id3Tag(3, 0, id3Frame(3, "TIT2", 0, latin1Text("x"))), cbr...), want: "mp3"},
 		{name: "MP3 after uncounted tag padding", head: concat(id3Tag(3, 0, id3Frame(3, "TIT2", 0, latin1Text("x"))), make([]byte, 500), cbr), want: "mp3"},
+		{name: "MP3 behind two ID3v2 tags", head: concat(id3Tag(4, 0, id3Frame(4, "TIT2", 0, latin1Text("x"))), id3Tag(3, 0, id3Frame(3, "APIC", 0, make([]byte, 6000))), cbr), want: "mp3"},
 		{name: "MP3 behind a tag larger than SniffLen", head: concat(id3Tag(4, 0, id3Frame(4, "APIC", 0, make([]byte, SniffLen))), cbr)[:SniffLen], want: "mp3"},
 		{name: "FLAC behind an ID3v2 tag", head: append(id3Tag(4, 0, id3Frame(4, "TIT2", 0, latin1Text("x"))), flac...), want: "flac"},
 		{name: "RF64", head: riffFile("RF64", claim(sizeUnknown), chunk{id: "ds64", data: make([]byte, 28)}, fmtChunk(1, 2, 48000, 24)), want: "wav"},

@@ -98,7 +98,7 @@ func parseDate(s string, now time.Time) *time.Time {
 }
 
 // parseYearDayMonth joins ID3v2.3's TYER ("1998") and TDAT ("1407", day
-// then month) into a date. With no usable TDAT it is the year alone.
+// then month) into a date. Without a valid TDAT it is the year alone.
 func parseYearDayMonth(year, ddmm string, now time.Time) *time.Time {
 	y, ok := digits(strings.TrimSpace(year), 0, 4)
 	if !ok || len(strings.TrimSpace(year)) != 4 {
@@ -107,10 +107,12 @@ func parseYearDayMonth(year, ddmm string, now time.Time) *time.Time {
 	ddmm = strings.TrimSpace(ddmm)
 	d, okD := digits(ddmm, 0, 2)
 	m, okM := digits(ddmm, 2, 2)
-	if len(ddmm) != 4 || !okD || !okM {
-		return plausibleDate(y, 1, 1, now)
+	if len(ddmm) == 4 && okD && okM {
+		if t := plausibleDate(y, m, d, now); t != nil {
+			return t
+		}
 	}
-	return plausibleDate(y, m, d, now)
+	return plausibleDate(y, 1, 1, now) // no day and month, or damaged ones
 }
 
 // plausibleDate builds the date, or nil when it does not exist (2001-02-30)

@@ -52,6 +52,7 @@ func probeWAV(src *source) (Info, error) {
 
 	var (
 		format        *wavFormat
+		dataStart     int64 = -1
 		dataBytes     int64
 		ds64Data      int64 = -1
 		factFrames    int64 = -1
@@ -73,7 +74,7 @@ func probeWAV(src *source) (Info, error) {
 			}
 		case "fmt ":
 			b := src.read(body, min(size, 40))
-			if len(b) < 16 {
+			if len(b) < 14 { // WAVEFORMAT; PCMWAVEFORMAT adds the bits per sample
 				return Info{}, errors.New("fmt chunk is cut short")
 			}
 			f := wavFormat{
@@ -92,6 +93,7 @@ func probeWAV(src *source) (Info, error) {
 				factFrames = int64(le32(b))
 			}
 		case "data":
+			dataStart = body
 			switch {
 			case size == sizeUnknown && ds64Data >= 0:
 				size = ds64Data
@@ -127,7 +129,24 @@ func probeWAV(src *source) (Info, error) {
 	out := Info{SampleRate: format.sampleRate, Channels: format.channels}
 	t.apply(&out)
 	out.Duration = wavDuration(*format, dataBytes, factFrames) // no data chunk: no audio
+	if dataStart >= 0 {
+		out.PCM = format.pcm(dataStart, dataBytes)
+	}
 	return out, nil
+}
+
+// pcm locates the samples of a linear PCM or float data chunk; nil for
+// other encodings.
+func (f wavFormat) pcm(offset, length int64) *PCM {
+	if (f.tag != 1 && f.tag != 3) || f.channels < 1 || f.blockAlign%f.channels != 0 {
+		return nil
+	}
+	// The container's width per sample: 24 valid bits may sit in 32.
+	bits := f.blockAlign / f.channels * 8
+	if bits == 0 || (f.tag == 3 && bits != 32 && bits != 64) {
+		return nil
+	}
+	return &PCM{Offset: offset, Length: length, Bits: bits, Channels: f.channels, Float: f.tag == 3, Unsigned: bits == 8}
 }
 
 // wavDuration is the duration of dataBytes of audio. Uncompressed audio is

@@ -26,6 +26,7 @@ import (
 	"bandarchive/shared/metadata"
 	"bandarchive/shared/routes"
 	"bandarchive/shared/storage"
+	"bandarchive/shared/waveform"
 )
 
 // formOverhead allows for the multipart framing and the text fields on top
@@ -228,12 +229,33 @@ func (h *handler) archive(w http.ResponseWriter, r *http.Request, up *storage.Up
 		}
 		return err
 	}
+	h.drawWaveform(ctx, rec, format, info)
 	saved, err := h.env.DB.Recording(ctx, rec.ID, user.ID)
 	if err != nil {
 		return err
 	}
 	httpx.Logger(ctx).Info("recording archived", "id", rec.ID, "format", format.Name, "bytes", rec.FileSizeBytes)
 	return httpx.WriteJSON(w, http.StatusCreated, saved)
+}
+
+// drawWaveform computes the peaks in the background: reading a 500 MB
+// file again must not hold up the answer. (On Lambda it runs first.)
+func (h *handler) drawWaveform(ctx context.Context, rec db.Recording, format audio.Format, info audio.Info) {
+	h.env.Background.Go(ctx, "waveform", 30*time.Minute, func(ctx context.Context) error {
+		f, err := h.store.Open(rec.ID, format.Ext)
+		if err != nil {
+			return err // deleted meanwhile, or worse: the log says which
+		}
+		defer f.Close()
+		peaks, err := waveform.Compute(ctx, f, rec.FileSizeBytes, format, info)
+		if errors.Is(err, waveform.ErrUnsupported) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("waveform of %s: %w", rec.ID, err)
+		}
+		return h.env.DB.SetPeaks(ctx, rec.ID, peaks)
+	})
 }
 
 func duplicate(id uuid.UUID) error {
