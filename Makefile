@@ -21,7 +21,7 @@ GO_FILES = find . -path './.*' -prune -o -path ./bin -prune -o -type f -name '*.
 .PHONY: help dev test bench migrate build fmt vet clean clean-data pg-start pg-stop
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 dev: pg-start ## Run the whole archive locally (local PostgreSQL, mails in the log)
 	@echo "The archive will be at $(BASE_URL); with no MAILERSEND_API_TOKEN, sign-in links are printed in this log."
@@ -65,3 +65,6 @@ pg-start: ## Start the project-local PostgreSQL (nothing when DATABASE_URL is se
 
 pg-stop: ## Stop the project-local PostgreSQL
 	@scripts/pg.sh stop
+
+# AWS SAM builds (sam build runs make build-<LogicalId>).
+include deploy/sam.mk

@@ -3,6 +3,7 @@
 //	go run ./local serve                      every function in one process on $PORT
 //	go run ./local invoke <function> <event>  one function, one API Gateway v2 event
 //	go run ./local migrate                    apply migrations, seed ADMIN_EMAIL
+//	go run ./local stack                      each function as a process, behind Nginx, on $PORT
 package main
 
 import (
@@ -19,6 +20,7 @@ const usage = `usage:
   local serve                          run every function and web/ on $PORT (default 8080)
   local invoke <function> <event.json> run one function with an API Gateway v2 event ("-" reads stdin)
   local migrate                        apply the database migrations and seed ADMIN_EMAIL
+  local stack                          run each function as its own process behind Nginx on $PORT (default 8080)
 `
 
 var errUsage = errors.New("wrong arguments")
@@ -51,6 +53,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return invoke(ctx, args[1], args[2], stdin, stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, stderr)
+	case "stack":
+		return stackCmd(ctx, stderr)
 	}
 	return errUsage
 }

@@ -57,6 +57,10 @@ func NewEnv(cfg config.Config, database *db.DB, log *slog.Logger, sender mail.Se
 	e.Background = background.New(log)
 	e.Background.Sync = runtime.OnLambda(os.Getenv)
 	e.Outbox = signin.NewOutbox(sender, e.Background)
+	if e.Background.Sync {
+		// API Gateway gives up after 30 s; the mail goes before the answer.
+		e.Outbox.Budget = 20 * time.Second
+	}
 	e.SignIn = &signin.Service{
 		DB: database, Outbox: e.Outbox, BaseURL: cfg.BaseURL, AppName: cfg.AppName, Now: e.clock,
 		PerEmail: signin.DefaultPerEmail, PerIP: signin.DefaultPerIP,

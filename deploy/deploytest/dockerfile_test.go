@@ -1,0 +1,229 @@
+package deploytest
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const dockerfile = "deploy/Dockerfile"
+
+type instruction struct {
+	cmd  string // upper case
+	args string
+}
+
+type stage struct {
+	base, name string
+	body       []instruction
+}
+
+// find returns the instructions of a stage with the given command.
+func (s stage) find(cmd string) []instruction {
+	var out []instruction
+	for _, in := range s.body {
+		if in.cmd == cmd {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// parseDockerfile splits a Dockerfile into its global ARG defaults and its
+// stages, joining continued lines and dropping comments, as docker build
+// reads it. FROM images are expanded with the global ARGs.
+func parseDockerfile(t *testing.T, text string) (map[string]string, []stage) {
+	t.Helper()
+	var lines []string
+	var cur strings.Builder
+	for raw := range strings.Lines(text) {
+		line := strings.TrimRight(raw, "\r\n")
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		if strings.HasSuffix(line, `\`) {
+			cur.WriteString(strings.TrimSuffix(line, `\`) + " ")
+			continue
+		}
+		cur.WriteString(line)
+		if s := strings.TrimSpace(cur.String()); s != "" {
+			lines = append(lines, s)
+		}
+		cur.Reset()
+	}
+
+	args := map[string]string{}
+	expand := func(s string) string {
+		return os.Expand(s, func(k string) string { return args[k] })
+	}
+	var stages []stage
+	for _, l := range lines {
+		cmd, rest, _ := strings.Cut(l, " ")
+		in := instruction{cmd: strings.ToUpper(cmd), args: strings.TrimSpace(rest)}
+		switch {
+		case in.cmd == "FROM":
+			f := strings.Fields(in.args)
+			f = slices.DeleteFunc(f, func(s string) bool { return strings.HasPrefix(s, "--platform=") })
+			st := stage{base: expand(f[0])}
+			if len(f) == 3 && strings.EqualFold(f[1], "AS") {
+				st.name = f[2]
+			}
+			stages = append(stages, st)
+		case len(stages) == 0 && in.cmd == "ARG":
+			k, v, _ := strings.Cut(in.args, "=")
+			args[k] = v
+		case len(stages) == 0:
+			t.Fatalf("%s: %s before the first FROM", dockerfile, in.cmd)
+		default:
+			stages[len(stages)-1].body = append(stages[len(stages)-1].body, in)
+		}
+	}
+	return args, stages
+}
+
+// webRoot is where Nginx looks for web/ (deploy/nginx/nginx.conf's root).
+func webRoot(t *testing.T) string {
+	t.Helper()
+	roots := directive(readFile(t, nginxConf), "root")
+	if len(roots) != 1 {
+		t.Fatalf("%s: want one root (web/), have %v", nginxConf, roots)
+	}
+	return strings.TrimSuffix(roots[0], "/")
+}
+
+// argDefault is the default of an ARG declared in a stage.
+func argDefault(s stage, name string) string {
+	for _, in := range s.find("ARG") {
+		if k, v, ok := strings.Cut(in.args, "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+func TestDockerfile(t *testing.T) {
+	root := repoRoot(t)
+	_, stages := parseDockerfile(t, readFile(t, dockerfile))
+	if len(stages) < 2 {
+		t.Fatalf("%s: want a build stage and a runtime stage, have %d stages", dockerfile, len(stages))
+	}
+	build, runtime := stages[0], stages[len(stages)-1]
+
+	// Build: every function, static, with lambda.norpc.
+	if !regexp.MustCompile(`^golang:1\.26([.-]|$)`).MatchString(build.base) {
+		t.Errorf("build stage image = %q, want golang:1.26…", build.base)
+	}
+	var goBuild string
+	for _, in := range build.find("RUN") {
+		if strings.Contains(in.args, "go build") {
+			goBuild = in.args
+		}
+	}
+	if goBuild == "" {
+		t.Fatalf("%s: the build stage runs no go build", dockerfile)
+	}
+	for _, part := range []string{"-tags lambda.norpc", "-trimpath", "-ldflags='-s -w'", "-o /out/ ./functions/..."} {
+		if !strings.Contains(goBuild, part) {
+			t.Errorf("go build lacks %q: %s", part, goBuild)
+		}
+	}
+	cgoOff := strings.Contains(goBuild, "CGO_ENABLED=0")
+	for _, in := range build.find("ENV") {
+		cgoOff = cgoOff || regexp.MustCompile(`(^|\s)CGO_ENABLED=0(\s|$)`).MatchString(in.args)
+	}
+	if !cgoOff {
+		t.Errorf("the build stage must set CGO_ENABLED=0 (static binaries)")
+	}
+
+	// ./functions/... builds every directory under functions/: those must be
+	// exactly the route table's functions, each a main package.
+	entries, err := os.ReadDir(filepath.Join(root, "functions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	if want := slices.Sorted(slices.Values(functions())); !slices.Equal(dirs, want) {
+		t.Errorf("functions/ holds %v, want the route table's %v", dirs, want)
+	}
+	for _, name := range functions() {
+		if _, err := os.Stat(filepath.Join(root, "functions", name, "main.go")); err != nil {
+			t.Errorf("functions/%s has no main.go: %v", name, err)
+		}
+	}
+
+	// Runtime: Nginx and the binaries, as a user other than root.
+	if !regexp.MustCompile(`^nginx:[0-9.]+-alpine$`).MatchString(runtime.base) {
+		t.Errorf("runtime image = %q, want nginx:<version>-alpine (the healthchecks use its wget, the backup its tar)", runtime.base)
+	}
+	users := runtime.find("USER")
+	if len(users) == 0 {
+		t.Fatalf("the runtime stage sets no USER: it would run as root")
+	}
+	user := users[len(users)-1].args
+	if uid, _, _ := strings.Cut(user, ":"); uid == "root" || uid == "0" {
+		t.Errorf("runtime USER = %s; run as an unprivileged user", user)
+	} else if appUID := argDefault(runtime, "APP_UID"); uid != appUID {
+		t.Errorf("runtime USER = %s, but /srv/bandarchive/uploads is given to APP_UID %s", user, appUID)
+	}
+	copies := map[string]string{} // source → destination
+	for _, in := range runtime.find("COPY") {
+		f := strings.Fields(in.args)
+		copies[strings.Join(f[:len(f)-1], " ")] = f[len(f)-1]
+	}
+	for src, dst := range map[string]string{
+		"--from=" + build.name + " /out/": "/usr/local/bin/",
+		"deploy/nginx/nginx.conf":         "/etc/nginx/nginx.conf",
+		"web/":                            webRoot(t) + "/",
+	} {
+		if copies[src] != dst {
+			t.Errorf("runtime stage: want COPY %s %s", src, dst)
+		}
+	}
+	var setup string
+	for _, in := range runtime.find("RUN") {
+		setup += in.args + "\n"
+	}
+	if !strings.Contains(setup, uploadsPath) || !strings.Contains(setup, `chown -R "$APP_UID:$APP_UID" `+uploadsPath) {
+		t.Errorf("the runtime stage must create %s owned by the app user, so a new uploads volume starts writable", uploadsPath)
+	}
+	for cmd, want := range map[string]string{"EXPOSE": "8080", "STOPSIGNAL": "SIGTERM", "ENTRYPOINT": "[]"} {
+		if ins := runtime.find(cmd); len(ins) == 0 || ins[len(ins)-1].args != want {
+			t.Errorf("runtime stage: want %s %s", cmd, want)
+		}
+	}
+	if cmds := runtime.find("CMD"); len(cmds) == 0 {
+		t.Errorf("runtime stage: no CMD")
+	} else {
+		var argv []string
+		if err := json.Unmarshal([]byte(cmds[len(cmds)-1].args), &argv); err != nil || len(argv) == 0 || !isFunction(argv[0]) {
+			t.Errorf("runtime CMD = %s, want the exec form naming a function", cmds[len(cmds)-1].args)
+		}
+	}
+
+	// Every file the image copies from the repository exists.
+	for _, st := range stages {
+		for _, in := range st.find("COPY") {
+			f := strings.Fields(in.args)
+			if strings.HasPrefix(f[0], "--from=") {
+				continue
+			}
+			for _, src := range f[:len(f)-1] {
+				if strings.HasPrefix(src, "--") {
+					continue
+				}
+				if _, err := os.Stat(filepath.Join(root, src)); err != nil {
+					t.Errorf("%s copies %s, which is missing: %v", dockerfile, src, err)
+				}
+			}
+		}
+	}
+}
