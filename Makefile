@@ -18,7 +18,7 @@ WITH_DB = DATABASE_URL="$${DATABASE_URL:-$$(scripts/pg.sh url)}"
 # Go files outside hidden directories: .data holds the cluster and uploads.
 GO_FILES = find . -path './.*' -prune -o -path ./bin -prune -o -type f -name '*.go' -print
 
-.PHONY: help dev test bench migrate build fmt vet clean clean-data pg-start pg-stop
+.PHONY: help dev stack test bench migrate build fmt vet clean clean-data pg-start pg-stop
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,6 +27,11 @@ dev: pg-start ## Run the whole archive locally (local PostgreSQL, mails in the l
 	@echo "The archive will be at $(BASE_URL); with no MAILERSEND_API_TOKEN, sign-in links are printed in this log."
 	$(WITH_DB) PORT='$(PORT)' BASE_URL='$(BASE_URL)' COOKIE_SECURE='$(COOKIE_SECURE)' \
 		UPLOADS_DIR='$(UPLOADS_DIR)' ADMIN_EMAIL='$(ADMIN_EMAIL)' go run ./local serve
+
+stack: pg-start ## Run the production topology without Docker: each function its own process, Nginx in front
+	@echo "The archive will be at $(BASE_URL), behind Nginx; with no MAILERSEND_API_TOKEN, sign-in links are in .data/stack/logs/send-link.log."
+	$(WITH_DB) PORT='$(PORT)' BASE_URL='$(BASE_URL)' COOKIE_SECURE='$(COOKIE_SECURE)' \
+		ADMIN_EMAIL='$(ADMIN_EMAIL)' go run ./local stack
 
 test: pg-start ## Vet, check formatting and run every test against real PostgreSQL
 	go vet ./...
