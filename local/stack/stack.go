@@ -47,9 +47,10 @@ type Options struct {
 	Env []string
 	// Stderr receives progress lines; nil discards them.
 	Stderr io.Writer
-	// Dir holds the logs, Nginx's config and its temporary files; empty
-	// makes a new temporary directory, relative is below Root. Stop leaves
-	// it in place, so the logs can still be read.
+	// Dir holds the logs, Nginx's config and its temporary files, and is
+	// left in place by Stop, so the logs can still be read; relative is
+	// below Root. Empty makes a temporary directory, which Stop removes
+	// (binaries and all: some 140 MB).
 	Dir string
 	// BuildDir receives the function binaries; empty means Dir/bin.
 	BuildDir string
@@ -78,6 +79,7 @@ type Stack struct {
 	died     chan *process
 	stopped  chan struct{} // closed when Stop begins
 	stopping atomic.Bool
+	tempDir  bool // Stop removes Dir
 	stopPG   func() error
 	stopOnce sync.Once
 	stopErr  error
@@ -112,6 +114,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if s.Dir, err = stackDir(root, o.Dir); err != nil {
 		return nil, err
 	}
+	s.tempDir = o.Dir == ""
 	defer func() {
 		if err != nil {
 			if serr := s.Stop(); serr != nil {
@@ -238,8 +241,8 @@ func (s *Stack) Wait() error {
 // Stop stops every process the stack started and waits for each: Nginx
 // first (it finishes the requests in flight), then the functions (each
 // drains its own work), then the project-local PostgreSQL if the stack
-// started it. A process that does not stop in time is killed. Calling Stop
-// again returns the first call's result.
+// started it. A process that does not stop in time is killed. A temporary
+// Dir is removed. Calling Stop again returns the first call's result.
 func (s *Stack) Stop() error {
 	s.stopOnce.Do(func() { s.stopErr = s.stop() })
 	return s.stopErr
@@ -267,6 +270,9 @@ func (s *Stack) stop() error {
 	if s.stopPG != nil {
 		s.say("stopping the project-local PostgreSQL it started")
 		errs = append(errs, s.stopPG())
+	}
+	if s.tempDir {
+		errs = append(errs, os.RemoveAll(s.Dir))
 	}
 	return errors.Join(errs...)
 }
@@ -418,6 +424,10 @@ func (s *Stack) startNginx(ctx context.Context, bin string, listen []string, max
 	}
 	confPath := filepath.Join(prefix, "nginx.conf")
 	if err := os.WriteFile(confPath, conf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	// Nginx appends to its access log itself: start it empty, like the others.
+	if err := os.WriteFile(c.AccessLog, nil, 0o644); err != nil {
 		return err
 	}
 	args := []string{"-p", prefix, "-e", c.ErrorLog, "-c", confPath}

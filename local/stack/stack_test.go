@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -483,4 +484,38 @@ type logWriter struct{ t *testing.T }
 func (w logWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestStartRefusesBeforeBuilding checks the mistakes Start reports at
+// once, before it builds or starts anything.
+func TestStartRefusesBeforeBuilding(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	taken := l.Addr().(*net.TCPAddr).Port
+	for _, tt := range []struct {
+		name string
+		o    stack.Options
+		want string
+	}{
+		{"a taken port", stack.Options{Port: taken}, "is taken"},
+		{"a bad upload limit", stack.Options{Env: []string{"MAX_UPLOAD_BYTES=lots"}}, "MAX_UPLOAD_BYTES"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.Dir = t.TempDir()
+			s, err := stack.Start(t.Context(), tt.o)
+			if err == nil {
+				s.Stop()
+				t.Fatal("Start succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q, want it to mention %q", err, tt.want)
+			}
+			if _, err := os.Stat(filepath.Join(tt.o.Dir, "bin")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("Start built the functions anyway")
+			}
+		})
+	}
 }

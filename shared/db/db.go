@@ -77,40 +77,43 @@ func migrations() fs.FS {
 	return sub
 }
 
-func (db *DB) migrator(ctx context.Context, conn *pgx.Conn) (*migrate.Migrator, error) {
-	m, err := migrate.NewMigrator(ctx, conn, versionTable)
+// withMigrator runs f with a migrator on one connection of the pool and
+// the schema version the database is at.
+func (db *DB) withMigrator(ctx context.Context, f func(m *migrate.Migrator, version int32) error) error {
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("prepare migrations: %w", err)
+		return err
+	}
+	defer conn.Release()
+	m, err := migrate.NewMigrator(ctx, conn.Conn(), versionTable)
+	if err != nil {
+		return fmt.Errorf("prepare migrations: %w", err)
 	}
 	if err := m.LoadMigrations(migrations()); err != nil {
-		return nil, fmt.Errorf("load migrations: %w", err)
+		return fmt.Errorf("load migrations: %w", err)
 	}
-	return m, nil
+	version, err := m.GetCurrentVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	return f(m, version)
 }
 
 // Migrate applies every migration not yet applied, each in its own
 // transaction, under the migrator's advisory lock so concurrent starts are
 // safe. It logs what it did.
 func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
-	conn, err := db.pool.Acquire(ctx)
+	err := db.withMigrator(ctx, func(m *migrate.Migrator, from int32) error {
+		if err := m.Migrate(ctx); err != nil {
+			return err
+		}
+		if to := int32(len(m.Migrations)); log != nil && to != from {
+			log.Info("database migrated", "from", from, "to", to)
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
-	}
-	defer conn.Release()
-	m, err := db.migrator(ctx, conn.Conn())
-	if err != nil {
-		return err
-	}
-	from, err := m.GetCurrentVersion(ctx)
-	if err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if err := m.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	to := int32(len(m.Migrations))
-	if log != nil && to != from {
-		log.Info("database migrated", "from", from, "to", to)
 	}
 	return nil
 }
@@ -119,24 +122,12 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 // has been applied: functions refuse to run on a stale schema rather than
 // migrate on every cold start.
 func (db *DB) CheckSchema(ctx context.Context) error {
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("check schema: %w", err)
-	}
-	defer conn.Release()
-	m, err := db.migrator(ctx, conn.Conn())
-	if err != nil {
-		return err
-	}
-	have, err := m.GetCurrentVersion(ctx)
-	if err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	want := int32(len(m.Migrations))
-	if have != want {
-		return fmt.Errorf("database schema is at version %d, this binary needs %d: run the migrate step (go run ./local migrate, or the migrate service)", have, want)
-	}
-	return nil
+	return db.withMigrator(ctx, func(m *migrate.Migrator, have int32) error {
+		if want := int32(len(m.Migrations)); have != want {
+			return fmt.Errorf("database schema is at version %d, this binary needs %d: run the migrate step (go run ./local migrate, or the migrate service)", have, want)
+		}
+		return nil
+	})
 }
 
 // redactURL drops the password from a connection URL for messages.
