@@ -1,6 +1,7 @@
 // Package nginx renders the Nginx config of the self-hosted stack from
-// nginx.conf.tmpl: the API's locations from the route table, the browser
-// pages of SPEC.md, the security headers of shared/httpx. nginx.conf beside
+// nginx.conf.tmpl: the API's locations from the route table, the pages and
+// static files from the page table (both shared/routes), the security
+// headers from shared/httpx. nginx.conf beside
 // it is the rendering for the Docker Compose stack (Production); `go run
 // ./local stack` renders the same template for local ports.
 package nginx
@@ -96,25 +97,6 @@ func Production() Config {
 	}
 }
 
-// Page is a page of the browser UI: a path of SPEC.md and its file in web/.
-type Page struct {
-	Path string // wildcards as in the route table: /join/{token}
-	File string // below web/
-}
-
-// pages are the browser pages of SPEC.md.
-var pages = []Page{
-	{"/", "index.html"},
-	{"/login", "login.html"},
-	{"/upload", "upload.html"},
-	{"/admin/invites", "admin/invites.html"},
-	{"/join/{token}", "join.html"},
-	{"/recordings/{id}", "recording.html"},
-}
-
-// Pages returns the browser pages Nginx serves from web/.
-func Pages() []Page { return slices.Clone(pages) }
-
 // HSTS is the Strict-Transport-Security of every answer: two years, with
 // subdomains.
 const HSTS = "max-age=63072000; includeSubDomains"
@@ -128,7 +110,12 @@ type location struct {
 
 type upstream struct{ Name, Addr string }
 
-type pageLocation struct{ Match, File string }
+type pageLocation struct {
+	Match, File string
+	Secret      bool // the path carries a token
+}
+
+type staticLocation struct{ Match string }
 
 type header struct{ Name, Value string }
 
@@ -138,6 +125,7 @@ type data struct {
 	Upstreams       []upstream
 	Locations       []location
 	Pages           []pageLocation
+	Static          []staticLocation
 	SecurityHeaders []header
 	HSTS            string
 	MaxBodyBytes    int64
@@ -227,12 +215,25 @@ func prepare(c Config, table []routes.Route) (data, error) {
 		locs[i].Upstream = upstreamOf[locs[i].Function]
 	}
 	d.Locations = locs
-	for _, p := range pages {
+	for _, p := range routes.Pages() {
 		m, err := match(p.Path)
 		if err != nil {
 			errs = append(errs, err)
 		}
-		d.Pages = append(d.Pages, pageLocation{m, "/" + p.File})
+		if !safeString(p.File) || strings.ContainsAny(p.File, " \t;{}") {
+			errs = append(errs, fmt.Errorf("page file %q has a character Nginx would misread", p.File))
+		}
+		d.Pages = append(d.Pages, pageLocation{m, "/" + p.File, httpx.RedactPath(Sample(p.Path)) != Sample(p.Path)})
+	}
+	for _, prefix := range routes.StaticPrefixes {
+		m := "= " + prefix
+		if strings.HasSuffix(prefix, "/") {
+			m = prefix
+		}
+		if !strings.HasPrefix(prefix, "/") || !literalPath.MatchString(prefix) {
+			errs = append(errs, fmt.Errorf("static prefix %q is not a plain path", prefix))
+		}
+		d.Static = append(d.Static, staticLocation{m})
 	}
 
 	h := http.Header{}
@@ -283,26 +284,31 @@ func locations(table []routes.Route) ([]location, error) {
 }
 
 var (
-	wildcard = regexp.MustCompile(`^\{[a-z_]+\}$`)
-	literal  = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
-	userName = regexp.MustCompile(`^[a-z_][a-z0-9_-]*$`)
-	hostName = regexp.MustCompile(`^[A-Za-z0-9.-]+$`)
+	wildcard    = regexp.MustCompile(`^\{[a-z_]+\}$`)
+	literal     = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
+	userName    = regexp.MustCompile(`^[a-z_][a-z0-9_-]*$`)
+	literalPath = regexp.MustCompile(`^[A-Za-z0-9._~/-]+$`)
+	hostName    = regexp.MustCompile(`^[A-Za-z0-9.-]+$`)
 )
 
 // match is the location argument for a table path: an exact match, or an
 // anchored regular expression where each {name} is one path segment.
 func match(p string) (string, error) {
-	if p == "/" {
-		return "= /", nil
-	}
 	if !strings.HasPrefix(p, "/") {
 		return "", fmt.Errorf("path %q does not start with /", p)
+	}
+	// ServeMux's {$} ends a path at its trailing slash: "/{$}" is "/".
+	p = strings.TrimSuffix(p, "{$}")
+	if p == "/" {
+		return "= /", nil
 	}
 	segs := strings.Split(p[1:], "/")
 	exact := true
 	re := make([]string, len(segs))
 	for i, s := range segs {
 		switch {
+		case s == "" && i == len(segs)-1:
+			re[i] = "" // a trailing slash
 		case wildcard.MatchString(s):
 			exact = false
 			re[i] = "[^/]+"
@@ -318,9 +324,10 @@ func match(p string) (string, error) {
 	return `~ "^/` + strings.Join(re, "/") + `$"`, nil
 }
 
-// Sample fills each {wildcard} of a table path with a sample segment.
+// Sample fills each {wildcard} of a table path with a sample segment
+// ("/join/{token}" is "/join/sample"; "/{$}" is "/").
 func Sample(p string) string {
-	segs := strings.Split(p, "/")
+	segs := strings.Split(strings.TrimSuffix(p, "{$}"), "/")
 	for i, s := range segs {
 		if wildcard.MatchString(s) {
 			segs[i] = "sample"

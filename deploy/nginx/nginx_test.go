@@ -229,7 +229,7 @@ func TestRedactionAgreesWithTheFunctions(t *testing.T) {
 	for _, r := range routes.All() {
 		paths = append(paths, Sample(r.Path))
 	}
-	for _, p := range pages {
+	for _, p := range routes.Pages() {
 		paths = append(paths, Sample(p.Path))
 	}
 	paths = append(paths, "/join/sample/more", "/auth/verify/sample?x=1")
@@ -238,6 +238,26 @@ func TestRedactionAgreesWithTheFunctions(t *testing.T) {
 		want = httpx.RedactPath(want)
 		if got := redact(p); got != want {
 			t.Errorf("%s: Nginx logs %s, the functions %s", p, got, want)
+		}
+	}
+}
+
+func TestMatchTurnsServeMuxPathsIntoLocations(t *testing.T) {
+	for _, tt := range []struct{ path, want string }{
+		{"/{$}", "= /"},
+		{"/login", "= /login"},
+		{"/admin/{$}", "= /admin/"},
+		{"/join/{token}", `~ "^/join/[^/]+$"`},
+		{"/api/recordings/{id}/audio", `~ "^/api/recordings/[^/]+/audio$"`},
+		{"/a.b/{id}/{$}", `~ "^/a\.b/[^/]+/$"`},
+	} {
+		if got, err := match(tt.path); err != nil || got != tt.want {
+			t.Errorf("match(%q) = %q, %v; want %q", tt.path, got, err, tt.want)
+		}
+	}
+	for _, p := range []string{"login", "/x/{rest...}", "/x y", "/x//y"} {
+		if got, err := match(p); err == nil {
+			t.Errorf("match(%q) = %q, want an error", p, got)
 		}
 	}
 }

@@ -129,6 +129,7 @@ func TestMemberJourney(t *testing.T) {
 	fake := mailersendfake.New(t)
 	st, err := stack.Start(context.Background(), stack.Options{
 		Root: repoRoot,
+		Dir:  t.TempDir(),
 		Env: []string{
 			"DATABASE_URL=" + dbtest.NewURL(t),
 			"UPLOADS_DIR=" + t.TempDir(),

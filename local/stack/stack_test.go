@@ -114,7 +114,7 @@ func TestStack(t *testing.T) {
 
 	t.Run("pages are the files of web", func(t *testing.T) {
 		c := c.with(t)
-		for _, p := range nginx.Pages() {
+		for _, p := range routes.Pages() {
 			want, err := os.ReadFile(filepath.Join("..", "..", "web", p.File))
 			if err != nil {
 				t.Errorf("%s: %v", p.Path, err)
@@ -151,7 +151,7 @@ func TestStack(t *testing.T) {
 			t.Errorf("revalidation: status %d, %d bytes; want 304 without a body", resp.StatusCode, len(body))
 		}
 		resp, _ = c.do("GET", "/favicon.svg", nil, nil)
-		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" {
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml; charset=utf-8" {
 			t.Errorf("favicon: status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 	})
