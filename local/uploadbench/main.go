@@ -93,7 +93,7 @@ func run(ctx context.Context, size int64, runs int) error {
 			{"upload function", &fn, func(port, dir string) *exec.Cmd {
 				c := exec.Command(bin)
 				c.Env = append(os.Environ(), "DATABASE_URL="+schemaURL, "BASE_URL=http://127.0.0.1:"+port,
-					"PORT="+port, "UPLOADS_DIR="+dir, "COOKIE_SECURE=false", "LOG_LEVEL=warn",
+					"PORT="+port, "UPLOADS_DIR="+dir, "COOKIE_SECURE=false", "LOG_LEVEL=error",
 					fmt.Sprintf("MAX_UPLOAD_BYTES=%d", size+1_000_000))
 				return c
 			}},
