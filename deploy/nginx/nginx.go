@@ -52,6 +52,12 @@ type Config struct {
 	// /dev/stdout) are where Nginx writes; TempDir holds the directories of
 	// request bodies and buffered responses.
 	PIDFile, ErrorLog, AccessLog, TempDir string
+	// Resolver, when set, is the DNS server Nginx asks again and again for
+	// the upstreams' addresses (Docker's 127.0.0.11), so a function's
+	// container can be recreated alone, with a new address, without
+	// reloading Nginx. It needs Nginx 1.27.3 or later (the image has 1.28);
+	// empty resolves once, at start.
+	Resolver string
 	// TrustedProxies are the addresses (CIDR) of the TLS proxy in front,
 	// whose X-Forwarded-For names the client; empty: the peer is the client.
 	TrustedProxies []string
@@ -91,6 +97,7 @@ func Production() Config {
 		ErrorLog:       "stderr",
 		AccessLog:      "/dev/stdout",
 		TempDir:        "/tmp",
+		Resolver:       "127.0.0.11",
 		// Docker's private networks, where Traefik's container lives; no
 		// port of this stack is published, so nothing else reaches Nginx.
 		TrustedProxies: []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"},
