@@ -45,13 +45,5 @@ func build(env *app.Env, function string) (http.Handler, error) {
 // exactly as Nginx routes them in production. Paths in no row fall through
 // to web, the static UI.
 func mountAll(env *app.Env, web http.Handler) (*http.ServeMux, error) {
-	handlers := map[string]http.Handler{}
-	for _, name := range routes.Functions() {
-		h, err := build(env, name)
-		if err != nil {
-			return nil, err
-		}
-		handlers[name] = h
-	}
-	return app.Mux(routes.All(), func(r routes.Route) http.Handler { return handlers[r.Function] }, web), nil
+	return app.Mount(env, builders, web)
 }

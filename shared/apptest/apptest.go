@@ -270,6 +270,16 @@ func (h *Harness) URL() string {
 	return h.server.URL
 }
 
+// RowCount is the number of rows in table.
+func (h *Harness) RowCount(table string) int {
+	h.T.Helper()
+	var n int
+	if err := h.DB.Pool().QueryRow(context.Background(), `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+		h.T.Fatal(err)
+	}
+	return n
+}
+
 // QueryCounter is a pgx tracer that counts statements.
 type QueryCounter struct{ n atomic.Int64 }
 

@@ -1,6 +1,7 @@
 package apptest
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -65,6 +66,36 @@ func (b *Browser) SignInAs(u db.User) {
 		b.h.T.Fatalf("create session: %v", err)
 	}
 	b.SetSession(t.String())
+}
+
+// SendLink asks for a sign-in link for email, as the login page does.
+func (b *Browser) SendLink(email string) Response {
+	b.h.T.Helper()
+	return b.Call("POST", "/auth/send-link", map[string]string{"email": email})
+}
+
+// SignIn signs the browser in the way a person does: it asks for a link
+// for email, then confirms the link of the mailNo-th mail sent so far.
+func (b *Browser) SignIn(email string, mailNo int) {
+	b.h.T.Helper()
+	if r := b.SendLink(email); r.Status != http.StatusAccepted {
+		b.h.T.Fatalf("send-link: status %d, want 202: %s", r.Status, r.Body)
+	}
+	link := b.h.LinkPath(mailNo)
+	if r := b.Call("POST", link, nil); r.Status != http.StatusSeeOther {
+		b.h.T.Fatalf("POST verify: status %d, want 303: %s", r.Status, r.Body)
+	}
+}
+
+// Member creates a user with role, named by the local part of email, and
+// returns a browser signed in as that user, coming from an address of its
+// own (one per length of email).
+func (h *Harness) Member(email, role string) (*Browser, db.User) {
+	h.T.Helper()
+	u := h.User(email, strings.Split(email, "@")[0], role)
+	b := h.Browser("203.0.113." + fmt.Sprint(len(email)))
+	b.SignInAs(u)
+	return b, u
 }
 
 // User creates a user with role.

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -58,4 +61,33 @@ func (b *Browser) Upload(fields map[string]string, filename string, content []by
 	r := NewRequest(b.h.T, "POST", "/api/upload", body)
 	r.Header.Set("Content-Type", ct)
 	return b.Do(r)
+}
+
+// UploadOK uploads a file (and fields) that the archive must accept, and
+// returns the recording it made; anything but 201 fails the test.
+func (b *Browser) UploadOK(fields map[string]string, filename string, content []byte) Recording {
+	b.h.T.Helper()
+	r := b.Upload(fields, filename, content)
+	if r.Status != http.StatusCreated {
+		b.h.T.Fatalf("upload %s: %d %s", filename, r.Status, r.Body)
+	}
+	var rec Recording
+	r.JSON(b.h.T, &rec)
+	return rec
+}
+
+// UploadsLeft lists every file under the uploads directory, those in the
+// working folders too, relative to it: all the archive keeps on disk.
+func (h *Harness) UploadsLeft() []string {
+	h.T.Helper()
+	var left []string
+	dir := h.Env.Config.Storage.UploadsDir
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			left = append(left, rel)
+		}
+		return nil
+	})
+	return left
 }

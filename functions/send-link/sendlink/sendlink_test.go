@@ -1,4 +1,4 @@
-package main
+package sendlink
 
 import (
 	"fmt"
@@ -27,10 +27,6 @@ func answer(r apptest.Response) string {
 	return fmt.Sprintf("%d\n%s\n\n%s", r.Status, strings.Join(lines, "\n"), r.Body)
 }
 
-func sendLink(b *apptest.Browser, email string) apptest.Response {
-	return b.Call("POST", "/auth/send-link", map[string]string{"email": email})
-}
-
 func TestSendLinkAnswersMembersAndStrangersAlike(t *testing.T) {
 	mailersendDown := []mailersendfake.Reply{{Status: 500}, {Status: 500}, {Status: 500}, {Status: 500}, {Status: 500}, {Status: 500}}
 	tests := []struct {
@@ -44,12 +40,12 @@ func TestSendLinkAnswersMembersAndStrangersAlike(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
+			apptest.Both(t, New, func(t *testing.T, h *apptest.Harness) {
 				h.User("ann@band.example", "Ann", db.RoleMember)
 				h.Mail.Script(tt.script...)
 				member, stranger := h.Browser("198.51.100.1"), h.Browser("198.51.100.2")
 				for i := 1; i <= 4; i++ {
-					m, s := sendLink(member, "ann@band.example"), sendLink(stranger, "nobody@band.example")
+					m, s := member.SendLink("ann@band.example"), stranger.SendLink("nobody@band.example")
 					want := http.StatusAccepted
 					if i == 4 {
 						want = http.StatusTooManyRequests // 3 links per email per hour
@@ -70,30 +66,30 @@ func TestSendLinkAnswersMembersAndStrangersAlike(t *testing.T) {
 }
 
 func TestSendLinkLimitsPerAddressAndRecovers(t *testing.T) {
-	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
+	apptest.Both(t, New, func(t *testing.T, h *apptest.Harness) {
 		b := h.Browser("198.51.100.9")
 		for i := range 20 {
-			if r := sendLink(b, fmt.Sprintf("p%d@band.example", i)); r.Status != http.StatusAccepted {
+			if r := b.SendLink(fmt.Sprintf("p%d@band.example", i)); r.Status != http.StatusAccepted {
 				t.Fatalf("request %d from one address: %d, want 202", i+1, r.Status)
 			}
 			h.Clock.Advance(time.Minute)
 		}
-		r := sendLink(b, "p20@band.example")
+		r := b.SendLink("p20@band.example")
 		if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") != "2400" {
 			t.Fatalf("21st request: %d Retry-After %q, want 429 and 2400 (the first ages out in 40 min)", r.Status, r.Header.Get("Retry-After"))
 		}
-		if r := sendLink(h.Browser("198.51.100.10"), "p20@band.example"); r.Status != http.StatusAccepted {
+		if r := h.Browser("198.51.100.10").SendLink("p20@band.example"); r.Status != http.StatusAccepted {
 			t.Fatalf("another address is limited too: %d", r.Status)
 		}
 		h.Clock.Advance(41 * time.Minute)
-		if r := sendLink(b, "p21@band.example"); r.Status != http.StatusAccepted {
+		if r := b.SendLink("p21@band.example"); r.Status != http.StatusAccepted {
 			t.Fatalf("after the window: %d, want 202", r.Status)
 		}
 	})
 }
 
 func TestSendLinkRejectsBadInput(t *testing.T) {
-	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
+	apptest.Both(t, New, func(t *testing.T, h *apptest.Harness) {
 		tests := []struct {
 			name, contentType, body string
 			want                    int
@@ -126,12 +122,12 @@ func TestSendLinkRejectsBadInput(t *testing.T) {
 // there the answer goes out before delivery. (On Lambda, delivery happens
 // before the answer and strangers are padded instead; see the README.)
 func TestSendLinkDoesNotWaitForMailersend(t *testing.T) {
-	h := apptest.New(t, apptest.HTTP, all, apptest.Options{})
+	h := apptest.New(t, apptest.HTTP, New, apptest.Options{})
 	h.User("ann@band.example", "Ann", db.RoleMember)
 	const delay = 3 * time.Second
 	h.Mail.SetDelay(delay)
 	start := time.Now()
-	r := sendLink(h.Browser("198.51.100.20"), "ann@band.example")
+	r := h.Browser("198.51.100.20").SendLink("ann@band.example")
 	took := time.Since(start)
 	if r.Status != http.StatusAccepted {
 		t.Fatalf("send-link: %d", r.Status)

@@ -1,15 +1,22 @@
-package main
+package invites
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"bandarchive/functions/session/session"
+	"bandarchive/functions/verify/verify"
+	"bandarchive/shared/app"
 	"bandarchive/shared/apptest"
 	"bandarchive/shared/db"
+	"bandarchive/shared/routes"
 )
+
+// archive mounts what joining goes through: invites, verify for the link
+// the joiner is mailed, and session to see who joined.
+var archive = app.Combine(map[string]app.Builder{routes.Verify: verify.New, routes.Session: session.New, routes.Invites: New}, nil)
 
 type inviteJSON struct {
 	ID     string `json:"id"`
@@ -28,17 +35,8 @@ func createInvite(t *testing.T, admin *apptest.Browser) (inviteJSON, string) {
 	return inv, inv.URL[len(apptest.BaseURL+"/join/"):]
 }
 
-func userCount(t *testing.T, h *apptest.Harness) int {
-	t.Helper()
-	var n int
-	if err := h.DB.Pool().QueryRow(context.Background(), `SELECT count(*) FROM users`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func TestInviteAdminOnly(t *testing.T) {
-	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
+	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {
 		member := h.Browser("203.0.113.1")
 		member.SignInAs(h.User("ann@band.example", "Ann", db.RoleMember))
 		stranger := h.Browser("203.0.113.2")
@@ -56,7 +54,7 @@ func TestInviteAdminOnly(t *testing.T) {
 }
 
 func TestJoinByInvite(t *testing.T) {
-	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
+	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {
 		admin := h.Browser("203.0.113.10")
 		admin.SignInAs(h.User("boss@band.example", "Boss", db.RoleAdmin))
 		inv, token := createInvite(t, admin)
@@ -78,7 +76,7 @@ func TestJoinByInvite(t *testing.T) {
 		if r.Status != http.StatusAccepted {
 			t.Fatalf("join: %d %s", r.Status, r.Body)
 		}
-		if n := userCount(t, h); n != 1 {
+		if n := h.RowCount("users"); n != 1 {
 			t.Fatalf("users before the link is verified: %d, want 1", n)
 		}
 		sent := h.Mail.WaitSent(t, 1, 5*time.Second)
@@ -113,7 +111,7 @@ func TestJoinByInvite(t *testing.T) {
 }
 
 func TestInviteExpiryAndRevocation(t *testing.T) {
-	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
+	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {
 		admin := h.Browser("203.0.113.20")
 		admin.SignInAs(h.User("boss@band.example", "Boss", db.RoleAdmin))
 		joiner := h.Browser("203.0.113.21")
@@ -136,7 +134,7 @@ func TestInviteExpiryAndRevocation(t *testing.T) {
 		if r := join(token); r.Status != http.StatusNotFound {
 			t.Fatalf("join a revoked invite: %d, want 404", r.Status)
 		}
-		if n := userCount(t, h); n != 1 {
+		if n := h.RowCount("users"); n != 1 {
 			t.Fatalf("users = %d, want only the admin", n)
 		}
 
@@ -158,7 +156,7 @@ func TestInviteExpiryAndRevocation(t *testing.T) {
 }
 
 func TestJoinWithAMemberEmailSignsInWithoutUsingTheInvite(t *testing.T) {
-	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
+	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {
 		admin := h.Browser("203.0.113.30")
 		admin.SignInAs(h.User("boss@band.example", "Boss", db.RoleAdmin))
 		h.User("ann@band.example", "Ann", db.RoleMember)

@@ -1,4 +1,4 @@
-package main
+package upload
 
 import (
 	"bytes"
@@ -6,80 +6,25 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"bandarchive/functions/recordings/recordings"
+	"bandarchive/shared/app"
 	"bandarchive/shared/apptest"
 	"bandarchive/shared/config"
 	"bandarchive/shared/db"
+	"bandarchive/shared/routes"
 )
 
-type recordingJSON struct {
-	ID               string   `json:"id"`
-	Title            string   `json:"title"`
-	OriginalFilename string   `json:"original_filename"`
-	Format           string   `json:"format"`
-	MIMEType         string   `json:"mime_type"`
-	DurationSeconds  *float64 `json:"duration_seconds"`
-	FileSizeBytes    int64    `json:"file_size_bytes"`
-	SHA256           string   `json:"sha256"`
-	RecordedDate     *string  `json:"recorded_date"`
-	Venue            string   `json:"venue"`
-	Source           string   `json:"source"`
-	Notes            string   `json:"notes"`
-	Average          *float64 `json:"average"`
-	Count            int      `json:"count"`
-	Members          int      `json:"members"`
-	MyScore          *int     `json:"my_score"`
-	UploadedByName   string   `json:"uploaded_by_name"`
-}
-
-func member(t *testing.T, h *apptest.Harness, email, role string) (*apptest.Browser, db.User) {
-	t.Helper()
-	u := h.User(email, strings.Split(email, "@")[0], role)
-	b := h.Browser("203.0.113." + fmt.Sprint(len(email)))
-	b.SignInAs(u)
-	return b, u
-}
-
-func uploadFile(t *testing.T, b *apptest.Browser, fields map[string]string, name string, content []byte) recordingJSON {
-	t.Helper()
-	r := b.Upload(fields, name, content)
-	if r.Status != http.StatusCreated {
-		t.Fatalf("upload %s: %d %s", name, r.Status, r.Body)
-	}
-	var rec recordingJSON
-	r.JSON(t, &rec)
-	return rec
-}
-
-// uploadsLeft lists what is in the uploads directory besides the working
-// folders, and what is in those.
-func uploadsLeft(t *testing.T, h *apptest.Harness) []string {
-	t.Helper()
-	var left []string
-	dir := h.Env.Config.Storage.UploadsDir
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(dir, p)
-			left = append(left, rel)
-		}
-		return nil
-	})
-	return left
-}
-
-func rowCount(t *testing.T, h *apptest.Harness, table string) int {
-	t.Helper()
-	var n int
-	if err := h.DB.Pool().QueryRow(context.Background(), `SELECT count(*) FROM `+table).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
+// archive mounts upload, and recordings to read back what was uploaded.
+var archive = app.Combine(map[string]app.Builder{routes.Upload: New, routes.Recordings: recordings.New}, nil)
 
 var formatOfExt = map[string]struct{ format, mime string }{
 	".wav": {"wav", "audio/wav"}, ".mp3": {"mp3", "audio/mpeg"}, ".flac": {"flac", "audio/flac"},
@@ -88,10 +33,10 @@ var formatOfExt = map[string]struct{ format, mime string }{
 }
 
 func TestUploadEveryFormat(t *testing.T) {
-	files, _ := filepath.Glob("../shared/audio/testdata/*")
+	files, _ := filepath.Glob("../../../shared/audio/testdata/*")
 	seen := map[string]bool{}
-	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
-		b, _ := member(t, h, "ann@band.example", db.RoleMember)
+	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {
+		b, _ := h.Member("ann@band.example", db.RoleMember)
 		for _, f := range files {
 			want, ok := formatOfExt[strings.ToLower(filepath.Ext(f))]
 			if !ok {
@@ -101,7 +46,7 @@ func TestUploadEveryFormat(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec := uploadFile(t, b, nil, filepath.Base(f), content)
+			rec := b.UploadOK(nil, filepath.Base(f), content)
 			seen[want.format] = true
 			sum := sha256.Sum256(content)
 			if rec.Format != want.format || rec.MIMEType != want.mime || rec.FileSizeBytes != int64(len(content)) || rec.SHA256 != hex.EncodeToString(sum[:]) {
@@ -132,8 +77,8 @@ func TestUploadEveryFormat(t *testing.T) {
 }
 
 func TestUploadRefusesAndLeavesNothing(t *testing.T) {
-	apptest.BothWith(t, all, apptest.Options{Configure: func(c *config.Config) { c.Storage.MaxUploadBytes = 20_000 }}, func(t *testing.T, h *apptest.Harness) {
-		b, _ := member(t, h, "ann@band.example", db.RoleMember)
+	apptest.BothWith(t, archive, apptest.Options{Configure: func(c *config.Config) { c.Storage.MaxUploadBytes = 20_000 }}, func(t *testing.T, h *apptest.Harness) {
+		b, _ := h.Member("ann@band.example", db.RoleMember)
 		wav := apptest.WAV(5000, 8000) // 10 044 bytes
 		tests := []struct {
 			name     string
@@ -166,20 +111,20 @@ func TestUploadRefusesAndLeavesNothing(t *testing.T) {
 		if r := h.Browser("203.0.113.99").Upload(nil, "a.wav", wav); r.Status != http.StatusUnauthorized {
 			t.Errorf("signed-out upload: %d, want 401", r.Status)
 		}
-		if left := uploadsLeft(t, h); len(left) != 0 {
+		if left := h.UploadsLeft(); len(left) != 0 {
 			t.Errorf("refused uploads left files behind: %v", left)
 		}
-		if n := rowCount(t, h, "recordings"); n != 0 {
+		if n := h.RowCount("recordings"); n != 0 {
 			t.Errorf("refused uploads left %d rows", n)
 		}
 	})
 }
 
 func TestUploadMetadataAndDuplicates(t *testing.T) {
-	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
-		b, _ := member(t, h, "ann@band.example", db.RoleMember)
+	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {
+		b, _ := h.Member("ann@band.example", db.RoleMember)
 		wav := apptest.WAV(8000, 8000)
-		rec := uploadFile(t, b, map[string]string{"title": "  Rehearsal ", "recorded_date": "1998-07-14", "venue": "Köln", "source": "DAT", "notes": "take 2\nbest one"},
+		rec := b.UploadOK(map[string]string{"title": "  Rehearsal ", "recorded_date": "1998-07-14", "venue": "Köln", "source": "DAT", "notes": "take 2\nbest one"},
 			`C:\Users\ann\Proben/Probe – 1998.wav`, wav)
 		if rec.Title != "Rehearsal" || rec.RecordedDate == nil || *rec.RecordedDate != "1998-07-14" || rec.Venue != "Köln" ||
 			rec.Source != "DAT" || rec.Notes != "take 2\nbest one" || rec.OriginalFilename != "Probe – 1998.wav" {
@@ -203,19 +148,19 @@ func TestUploadMetadataAndDuplicates(t *testing.T) {
 			t.Fatalf("duplicate: %d %s, want 409 naming %s", r.Status, r.Body, rec.ID)
 		}
 		// Without a title, the file name (less its extension) names it.
-		other := uploadFile(t, b, map[string]string{"title": ""}, "gig at the Roxy.wav", apptest.WAV(8001, 8000))
+		other := b.UploadOK(map[string]string{"title": ""}, "gig at the Roxy.wav", apptest.WAV(8001, 8000))
 		if other.Title != "gig at the Roxy" || other.RecordedDate != nil {
 			t.Errorf("untitled upload: title %q date %v", other.Title, other.RecordedDate)
 		}
-		if left := uploadsLeft(t, h); len(left) != 2 {
+		if left := h.UploadsLeft(); len(left) != 2 {
 			t.Errorf("files in the uploads dir: %v, want the 2 recordings", left)
 		}
 	})
 }
 
 func TestUploadRowFailureRemovesTheFile(t *testing.T) {
-	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
-		b, _ := member(t, h, "ann@band.example", db.RoleMember)
+	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {
+		b, _ := h.Member("ann@band.example", db.RoleMember)
 		_, err := h.DB.Pool().Exec(context.Background(), `
 			CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full (test)'; END $$;
 			CREATE TRIGGER refuse BEFORE INSERT ON recordings FOR EACH ROW EXECUTE FUNCTION refuse();`)
@@ -226,11 +171,48 @@ func TestUploadRowFailureRemovesTheFile(t *testing.T) {
 		if r.Status != http.StatusInternalServerError || strings.Contains(string(r.Body), "disk full") {
 			t.Fatalf("insert failure: %d %s, want a 500 that says nothing internal", r.Status, r.Body)
 		}
-		if left := uploadsLeft(t, h); len(left) != 0 {
+		if left := h.UploadsLeft(); len(left) != 0 {
 			t.Fatalf("the file outlived its failed row: %v", left)
 		}
 		if !strings.Contains(h.Logs.String(), "disk full (test)") {
 			t.Error("the cause is not in the log")
 		}
 	})
+}
+
+// TestUploadKilledHalfWayLeavesNothing disconnects mid-body; it runs on
+// the self-hosted edge, the only one that streams.
+func TestUploadKilledHalfWayLeavesNothing(t *testing.T) {
+	h := apptest.New(t, apptest.HTTP, archive, apptest.Options{})
+	b, _ := h.Member("ann@band.example", db.RoleMember)
+	body, ct := apptest.Multipart(t, map[string]string{"title": "cut"}, "big.wav", apptest.WAV(500_000, 44100))
+	u, _ := url.Parse(h.URL())
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /api/upload HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nCookie: bandarchive_session=%s\r\n\r\n",
+		u.Host, apptest.BaseURL, ct, len(body), b.Session())
+	conn.Write(body[:len(body)/2])
+	// Wait until the server holds a temporary file, then hang up.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(h.UploadsLeft()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(h.UploadsLeft()) == 0 {
+		t.Fatal("the server never started writing the upload")
+	}
+	conn.Close()
+	for time.Now().Before(deadline.Add(5 * time.Second)) {
+		if len(h.UploadsLeft()) == 0 && strings.Contains(h.Logs.String(), `"path":"/api/upload","status":400`) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if left := h.UploadsLeft(); len(left) != 0 {
+		t.Fatalf("an interrupted upload left %v", left)
+	}
+	if n := h.RowCount("recordings"); n != 0 {
+		t.Fatalf("an interrupted upload left %d rows", n)
+	}
 }

@@ -1,14 +1,11 @@
-package main
+package recordings
 
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"bandarchive/shared/apptest"
 	"bandarchive/shared/config"
@@ -16,10 +13,10 @@ import (
 )
 
 func TestAudioRangesAndCaching(t *testing.T) {
-	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
-		b, _ := member(t, h, "ann@band.example", db.RoleMember)
+	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {
+		b, _ := h.Member("ann@band.example", db.RoleMember)
 		wav := apptest.WAV(50000, 8000) // 100 044 bytes
-		rec := uploadFile(t, b, nil, "Probe – Köln \"live\".wav", wav)
+		rec := b.UploadOK(nil, "Probe – Köln \"live\".wav", wav)
 		audio := "/api/recordings/" + rec.ID + "/audio"
 		size := len(wav)
 		tests := []struct {
@@ -95,9 +92,9 @@ func TestAudioRangesAndCaching(t *testing.T) {
 }
 
 func TestAudioThroughNginxIsAnAccelRedirect(t *testing.T) {
-	apptest.BothWith(t, all, apptest.Options{Configure: func(c *config.Config) { c.Storage.AccelRedirectPrefix = "/_recordings/" }}, func(t *testing.T, h *apptest.Harness) {
-		b, _ := member(t, h, "ann@band.example", db.RoleMember)
-		rec := uploadFile(t, b, nil, "a.wav", apptest.WAV(4000, 8000))
+	apptest.BothWith(t, archive, apptest.Options{Configure: func(c *config.Config) { c.Storage.AccelRedirectPrefix = "/_recordings/" }}, func(t *testing.T, h *apptest.Harness) {
+		b, _ := h.Member("ann@band.example", db.RoleMember)
+		rec := b.UploadOK(nil, "a.wav", apptest.WAV(4000, 8000))
 		r := b.Call("GET", "/api/recordings/"+rec.ID+"/audio?download=1", nil)
 		if want := "/_recordings/" + rec.ID + "/original.wav"; r.Header.Get("X-Accel-Redirect") != want {
 			t.Fatalf("X-Accel-Redirect %q, want %q", r.Header.Get("X-Accel-Redirect"), want)
@@ -107,41 +104,4 @@ func TestAudioThroughNginxIsAnAccelRedirect(t *testing.T) {
 			t.Fatalf("accel answer: %d, %d bytes, %v", r.Status, len(r.Body), r.Header)
 		}
 	})
-}
-
-// TestUploadKilledHalfWayLeavesNothing disconnects mid-body; it runs on
-// the self-hosted edge, the only one that streams.
-func TestUploadKilledHalfWayLeavesNothing(t *testing.T) {
-	h := apptest.New(t, apptest.HTTP, all, apptest.Options{})
-	b, _ := member(t, h, "ann@band.example", db.RoleMember)
-	body, ct := apptest.Multipart(t, map[string]string{"title": "cut"}, "big.wav", apptest.WAV(500_000, 44100))
-	u, _ := url.Parse(h.URL())
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(conn, "POST /api/upload HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nCookie: bandarchive_session=%s\r\n\r\n",
-		u.Host, apptest.BaseURL, ct, len(body), b.Session())
-	conn.Write(body[:len(body)/2])
-	// Wait until the server holds a temporary file, then hang up.
-	deadline := time.Now().Add(5 * time.Second)
-	for len(uploadsLeft(t, h)) == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if len(uploadsLeft(t, h)) == 0 {
-		t.Fatal("the server never started writing the upload")
-	}
-	conn.Close()
-	for time.Now().Before(deadline.Add(5 * time.Second)) {
-		if len(uploadsLeft(t, h)) == 0 && strings.Contains(h.Logs.String(), `"path":"/api/upload","status":400`) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if left := uploadsLeft(t, h); len(left) != 0 {
-		t.Fatalf("an interrupted upload left %v", left)
-	}
-	if n := rowCount(t, h, "recordings"); n != 0 {
-		t.Fatalf("an interrupted upload left %d rows", n)
-	}
 }
