@@ -74,8 +74,8 @@ func TestSignInFlow(t *testing.T) {
 		if r := other.Call("POST", link, nil); r.Status != http.StatusNotFound || !strings.Contains(string(r.Body), "expired or was already used") {
 			t.Fatalf("reused link: %d %s, want 404 page", r.Status, r.Body)
 		}
-		if r := other.Call("GET", link, nil); r.Status != http.StatusOK {
-			t.Fatalf("GET of a used link: %d, want the (harmless) confirm page", r.Status)
+		if r := other.Call("GET", link, nil); r.Status != http.StatusNotFound || !strings.Contains(string(r.Body), "expired or was already used") {
+			t.Fatalf("GET of a used link: %d, want the expired page at once", r.Status)
 		}
 
 		// Logout revokes at once: the old cookie no longer works.

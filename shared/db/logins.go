@@ -94,6 +94,19 @@ func (db *DB) RequestLink(ctx context.Context, r LinkRequest) (LinkOutcome, erro
 	return out, nil
 }
 
+// LinkUsable reports whether a login link could still sign someone in at
+// now. It only reads: the confirm page uses it, and must consume nothing.
+func (db *DB) LinkUsable(ctx context.Context, tokenHash []byte, now time.Time) (bool, error) {
+	var ok bool
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM login_tokens
+		WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+		  AND (user_id IS NOT NULL OR invite_id IS NOT NULL))`, tokenHash, now).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("check login link: %w", err)
+	}
+	return ok, nil
+}
+
 // Errors of ConsumeLink.
 var (
 	// ErrLinkInvalid: unknown, used, expired, or for a disabled user.

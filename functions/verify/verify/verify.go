@@ -27,9 +27,19 @@ func New(env *app.Env) (http.Handler, error) {
 	})
 }
 
+// confirm shows the page with the button, or at once the page that says
+// the link is spent; either way it only reads.
 func (h *handler) confirm(w http.ResponseWriter, r *http.Request) error {
-	if _, err := auth.ParseToken(r.PathValue("token")); err != nil {
+	t, err := auth.ParseToken(r.PathValue("token"))
+	if err != nil {
 		return render(w, http.StatusBadRequest, malformedPage(h.env.Config.AppName))
+	}
+	usable, err := h.env.DB.LinkUsable(r.Context(), t.Hash(), h.env.Now())
+	if err != nil {
+		return err
+	}
+	if !usable {
+		return render(w, http.StatusNotFound, expiredPage(h.env.Config.AppName))
 	}
 	return render(w, http.StatusOK, confirmPage(h.env.Config.AppName))
 }
