@@ -308,6 +308,9 @@ func (s shots) take(t *testing.T, ctx context.Context, name string) {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(size.width, size.height, opts...)); err != nil {
 			t.Fatalf("resize for %s: %v", name, err)
 		}
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.scrollTo(0, 0), true`)); err != nil {
+			t.Fatalf("scroll %s to the top: %v", name, err)
+		}
 		time.Sleep(150 * time.Millisecond) // let the layout settle
 		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
