@@ -137,6 +137,32 @@ func (db *DB) Recording(ctx context.Context, id, viewer uuid.UUID) (Recording, e
 	return r, err
 }
 
+// RecordingFile is what playback needs of a recording: its file, and
+// nothing of the scores, since a browser asks for many ranges while it
+// plays.
+type RecordingFile struct {
+	ID               uuid.UUID
+	Format           string
+	MIMEType         string
+	SHA256           []byte
+	OriginalFilename string
+	UploadedAt       time.Time
+}
+
+// File returns the file facts of a recording.
+func (db *DB) File(ctx context.Context, id uuid.UUID) (RecordingFile, error) {
+	f := RecordingFile{ID: id}
+	err := db.pool.QueryRow(ctx, `SELECT format, mime_type, sha256, original_filename, uploaded_at
+		FROM recordings WHERE id = $1`, id).Scan(&f.Format, &f.MIMEType, &f.SHA256, &f.OriginalFilename, &f.UploadedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return RecordingFile{}, ErrNotFound
+	}
+	if err != nil {
+		return RecordingFile{}, fmt.Errorf("find file of recording %s: %w", id, err)
+	}
+	return f, nil
+}
+
 // RecordingIDBySHA256 finds the recording with this content hash.
 func (db *DB) RecordingIDBySHA256(ctx context.Context, sum []byte) (uuid.UUID, error) {
 	var id uuid.UUID

@@ -2,10 +2,12 @@ package recordings
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"bandarchive/shared/db"
 	"bandarchive/shared/storage"
 )
 
@@ -14,7 +16,14 @@ import (
 // once. Behind Nginx (ACCEL_REDIRECT_PREFIX set) the function only
 // authorises and names the file; Nginx sends the bytes with sendfile.
 func (h *handler) audio(w http.ResponseWriter, r *http.Request) error {
-	rec, err := h.find(r)
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	rec, err := h.env.DB.File(r.Context(), id)
+	if errors.Is(err, db.ErrNotFound) {
+		return errNoRecording
+	}
 	if err != nil {
 		return err
 	}

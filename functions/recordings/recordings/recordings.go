@@ -48,11 +48,20 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 
 var errNoRecording = httpx.Errorf(httpx.NotFound, "There is no such recording.")
 
-// find loads the recording named by the path for the signed-in member.
-func (h *handler) find(r *http.Request) (db.Recording, error) {
+// pathID is the recording id of the path; a malformed one names nothing.
+func pathID(r *http.Request) (uuid.UUID, error) {
 	id, err := uuid.Parse(r.PathValue("id"))
 	if err != nil {
-		return db.Recording{}, errNoRecording
+		return uuid.Nil, errNoRecording
+	}
+	return id, nil
+}
+
+// find loads the recording named by the path for the signed-in member.
+func (h *handler) find(r *http.Request) (db.Recording, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return db.Recording{}, err
 	}
 	u, _ := auth.UserFrom(r.Context())
 	rec, err := h.env.DB.Recording(r.Context(), id, u.ID)
