@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -249,5 +250,31 @@ func TestNotFoundHandlerRedactsTheTokenFromItsMessage(t *testing.T) {
 		if b, _ := json.Marshal(l); strings.Contains(string(b), token) {
 			t.Errorf("log line %s carries the token", b)
 		}
+	}
+}
+
+// TestUnreachableDependencyIs503 dials a port nobody listens on, as a
+// database outage does, and expects a 503 with Retry-After, not a 500.
+func TestUnreachableDependencyIs503(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	_, dialErr := net.Dial("tcp", addr)
+	if dialErr == nil {
+		t.Fatal("dialing a closed port succeeded")
+	}
+	h := httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return fmt.Errorf("find session: %w", dialErr)
+	})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/api/me", nil))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "30" {
+		t.Fatalf("got %d Retry-After %q, want 503 and 30", w.Code, w.Header().Get("Retry-After"))
+	}
+	if strings.Contains(w.Body.String(), addr) || !strings.Contains(w.Body.String(), `"code":"unavailable"`) {
+		t.Fatalf("body %s: want the unavailable code and no address", w.Body.String())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -41,7 +42,15 @@ type errorBody struct {
 // errors get a fixed message: their text stays in the log.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
-	if !errors.As(err, &e) {
+	var netErr *net.OpError
+	switch {
+	case errors.As(err, &e):
+	case errors.As(err, &netErr):
+		// A dependency (the database) cannot be reached: the request may
+		// well succeed in a moment, which a 500 would not say.
+		e = &Error{Code: Unavailable, Message: "The archive cannot reach its database right now. Please try again in a minute.",
+			Err: err, Header: http.Header{"Retry-After": {"30"}}}
+	default:
 		e = &Error{Code: Internal, Message: "Something went wrong on our side. Please try again.", Err: err}
 	}
 	status := e.Code.Status()
