@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // MaxFormBytes bounds the small JSON and form bodies of the API.
@@ -70,4 +72,14 @@ func fillFromForm(dst any, form map[string][]string) {
 			v.Field(i).SetString(vals[0])
 		}
 	}
+}
+
+// PathUUID reads the path wildcard name as a UUID. Anything else names
+// nothing, so it is answered as notFound, like an id that does not exist.
+func PathUUID(r *http.Request, name string, notFound error) (uuid.UUID, error) {
+	id, err := uuid.Parse(r.PathValue(name))
+	if err != nil {
+		return uuid.Nil, notFound
+	}
+	return id, nil
 }

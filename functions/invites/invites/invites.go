@@ -9,8 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
 	"bandarchive/shared/app"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
@@ -88,9 +86,9 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) revoke(w http.ResponseWriter, r *http.Request) error {
-	id, err := uuid.Parse(r.PathValue("id"))
+	id, err := httpx.PathUUID(r, "id", httpx.Errorf(httpx.NotFound, "There is no such invite."))
 	if err != nil {
-		return httpx.Errorf(httpx.NotFound, "There is no such invite.")
+		return err
 	}
 	_, err = h.env.DB.RevokeInvite(r.Context(), id, h.env.Now())
 	if errors.Is(err, db.ErrNotFound) {

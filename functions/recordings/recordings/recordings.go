@@ -48,14 +48,8 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 
 var errNoRecording = httpx.Errorf(httpx.NotFound, "There is no such recording.")
 
-// pathID is the recording id of the path; a malformed one names nothing.
-func pathID(r *http.Request) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		return uuid.Nil, errNoRecording
-	}
-	return id, nil
-}
+// pathID is the recording id of the path.
+func pathID(r *http.Request) (uuid.UUID, error) { return httpx.PathUUID(r, "id", errNoRecording) }
 
 // find loads the recording named by the path for the signed-in member.
 func (h *handler) find(r *http.Request) (db.Recording, error) {

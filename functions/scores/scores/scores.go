@@ -39,11 +39,7 @@ func (h *handler) ranking(w http.ResponseWriter, r *http.Request) error {
 var errNoRecording = httpx.Errorf(httpx.NotFound, "There is no such recording.")
 
 func recordingID(r *http.Request) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue("recording_id"))
-	if err != nil {
-		return uuid.Nil, errNoRecording
-	}
-	return id, nil
+	return httpx.PathUUID(r, "recording_id", errNoRecording)
 }
 
 // set stores my score and answers the recording with its new summary.
