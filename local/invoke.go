@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"bandarchive/functions"
 	"bandarchive/shared/app"
 	"bandarchive/shared/runtime"
 )
@@ -30,29 +31,25 @@ func invoke(ctx context.Context, function, eventPath string, stdin io.Reader, st
 	if err := json.Unmarshal(raw, &e); err != nil {
 		return fmt.Errorf("event %s is not API Gateway v2 JSON: %w", eventPath, err)
 	}
-	cfg, database, log, err := app.Open(ctx, stderr)
+	build, err := functions.Builder(function)
 	if err != nil {
 		return err
 	}
-	defer database.Close()
-	if err := database.CheckSchema(ctx); err != nil {
-		return err
-	}
-	env := app.NewEnv(cfg, database, log, nil)
-	env.Background.Sync = true // like Lambda: nothing runs after the answer
-	h, err := build(env, function)
+	// As on Lambda: nothing runs after the answer.
+	p, err := app.Open(ctx, append(os.Environ(), "AWS_LAMBDA_RUNTIME_API=local-invoke"), stderr)
 	if err != nil {
 		return err
 	}
-	resp, err := runtime.NewLambdaHandler(env.Handler(h)).Invoke(ctx, e)
+	defer p.Close()
+	h, err := build(p)
+	if err != nil {
+		return err
+	}
+	resp, err := runtime.NewLambdaHandler(p.Wrap(h)).Invoke(ctx, e)
 	if err != nil {
 		return err
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(resp)
-}
-
-func migrateCmd(ctx context.Context, stderr io.Writer) error {
-	return app.Migrate(ctx, os.Environ(), stderr)
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"bandarchive/shared/app"
+	"bandarchive/functions"
 	"bandarchive/shared/apptest"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
@@ -23,12 +23,7 @@ import (
 )
 
 func TestEveryFunctionHasABuilder(t *testing.T) {
-	var have []string
-	for name := range builders {
-		have = append(have, name)
-	}
-	want := routes.Functions()
-	slices.Sort(have)
+	have, want := functions.Names(), routes.Functions()
 	slices.Sort(want)
 	if !slices.Equal(have, want) {
 		t.Fatalf("builders for %v, route table functions %v", have, want)
@@ -194,8 +189,7 @@ func TestInvokeRefusesUnknownFunction(t *testing.T) {
 }
 
 func TestDevServerServesThePages(t *testing.T) {
-	web := func(env *app.Env) (http.Handler, error) { return mountAll(env, webHandler("../web")) }
-	h := apptest.New(t, apptest.HTTP, web, apptest.Options{})
+	h := apptest.New(t, apptest.HTTP, functions.Mount(webHandler("../web")), apptest.Options{})
 	tests := []struct {
 		path, wantIn string
 		want         int

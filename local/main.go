@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bandarchive/shared/db"
 	"context"
 	"errors"
 	"fmt"
@@ -52,7 +53,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return invoke(ctx, args[1], args[2], stdin, stdout, stderr)
 	case "migrate":
-		return migrateCmd(ctx, stderr)
+		return db.MigrateCommand(ctx, os.Environ(), stderr)
 	case "stack":
 		return stackCmd(ctx, stderr)
 	}

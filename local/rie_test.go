@@ -41,7 +41,7 @@ func TestUnderTheLambdaRuntimeEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer database.Close()
-	if err := app.MigrateAndSeed(t.Context(), database, "admin@localhost.test", app.NewLogger(io.Discard, slog.LevelInfo)); err != nil {
+	if err := database.MigrateAndSeed(t.Context(), "admin@localhost.test", app.NewLogger(io.Discard, slog.LevelInfo)); err != nil {
 		t.Fatal(err)
 	}
 	session := auth.NewToken()

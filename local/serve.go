@@ -7,9 +7,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"time"
 
+	"bandarchive/functions"
 	"bandarchive/shared/app"
+	"bandarchive/shared/db"
 	"bandarchive/shared/httpx"
 	"bandarchive/shared/routes"
 	"bandarchive/shared/runtime"
@@ -18,30 +19,24 @@ import (
 // serve runs every function in this one process: migrate, seed, mount by
 // the route table, serve until interrupted.
 func serve(ctx context.Context, stderr io.Writer) error {
-	cfg, database, log, err := app.Open(ctx, stderr)
+	if err := db.MigrateCommand(ctx, os.Environ(), stderr); err != nil {
+		return err
+	}
+	p, err := app.Open(ctx, os.Environ(), stderr)
 	if err != nil {
 		return err
 	}
-	defer database.Close()
-	if err := app.MigrateAndSeed(ctx, database, cfg.AdminEmail, log); err != nil {
-		return err
-	}
-	env := app.NewEnv(cfg, database, log, nil)
-	mux, err := mountAll(env, webHandler("web"))
+	defer p.Close()
+	mux, err := functions.Mount(webHandler("web"))(p)
 	if err != nil {
 		return err
 	}
-	if err := database.PruneExpired(ctx, time.Now()); err != nil {
-		log.Warn("pruning expired sessions failed", "err", err.Error())
-	}
-	l, err := net.Listen("tcp", ":"+cfg.Port)
+	l, err := net.Listen("tcp", ":"+p.Config.Port)
 	if err != nil {
 		return err
 	}
-	log.Info("bandarchive is running", "url", cfg.BaseURL, "listen", l.Addr().String())
-	return runtime.Serve(ctx, l, env.Handler(mux), runtime.Options{
-		Port: cfg.Port, InvokeAPI: cfg.InvokeAPI, Logger: log, Drain: env.Background.Wait,
-	})
+	p.Logger.Info("bandarchive is running", "url", p.Config.BaseURL, "listen", l.Addr().String())
+	return runtime.Serve(ctx, l, p.Wrap(mux), p.RuntimeOptions())
 }
 
 // webHandler serves the static UI from dir, as Nginx does in production:

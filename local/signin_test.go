@@ -7,19 +7,19 @@ import (
 	"testing"
 	"time"
 
-	"bandarchive/shared/app"
+	"bandarchive/functions"
 	"bandarchive/shared/apptest"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
 )
 
 // all mounts every function as the dev server does.
-func all(env *app.Env) (http.Handler, error) { return mountAll(env, nil) }
+var all = functions.Mount(nil)
 
 func TestSignInFlow(t *testing.T) {
 	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
 		ctx := context.Background()
-		if err := app.MigrateAndSeed(ctx, h.DB, "Admin@Band.example", h.Env.Logger); err != nil {
+		if err := h.DB.MigrateAndSeed(ctx, "Admin@Band.example", h.Parts.Logger); err != nil {
 			t.Fatal(err)
 		}
 		b := h.Browser("192.0.2.10")
@@ -154,7 +154,7 @@ func TestNoSecretInLogsOrDatabase(t *testing.T) {
 			"sign-in link": linkToken, "session": b.Session(), "invite": inviteToken,
 			"join link": joinToken, "joiner session": joiner.Session(),
 		}
-		h.Env.Background.Wait(context.Background())
+		h.Parts.Background.Wait(context.Background())
 		logs := h.Logs.String()
 		if !strings.Contains(logs, `"level":"DEBUG"`) && !strings.Contains(logs, `"path":"/auth/verify/REDACTED"`) {
 			t.Fatalf("the log captured nothing useful:\n%s", logs)

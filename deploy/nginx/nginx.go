@@ -23,6 +23,7 @@ import (
 	"text/template"
 
 	"bandarchive/shared/httpx"
+	"bandarchive/shared/limits"
 	"bandarchive/shared/routes"
 )
 
@@ -74,9 +75,6 @@ const (
 	ProductionUploadsDir = "/srv/bandarchive/uploads"
 )
 
-// defaultMaxUploadBytes is MAX_UPLOAD_BYTES's default (shared/config).
-const defaultMaxUploadBytes = 500 << 20
-
 // Production is the config of deploy/nginx/nginx.conf: each function is
 // the Compose service of its name, Nginx listens on 8080 behind Traefik,
 // and everything Nginx writes goes to stdout, stderr or /tmp, so it also
@@ -92,7 +90,7 @@ func Production() Config {
 		Upstreams:      up,
 		WebRoot:        ProductionWebRoot,
 		UploadsDir:     ProductionUploadsDir,
-		MaxUploadBytes: defaultMaxUploadBytes,
+		MaxUploadBytes: limits.DefaultMaxUploadBytes,
 		PIDFile:        "/tmp/nginx.pid",
 		ErrorLog:       "stderr",
 		AccessLog:      "/dev/stdout",
@@ -156,10 +154,6 @@ func Render(w io.Writer, c Config) error {
 	_, err = io.WriteString(w, b.String())
 	return err
 }
-
-// formOverhead is what the upload function allows on top of
-// MAX_UPLOAD_BYTES for the multipart framing and the text fields.
-const formOverhead = 1 << 20
 
 func prepare(c Config, table []routes.Route) (data, error) {
 	d := data{Config: c, HSTS: HSTS}
@@ -255,8 +249,8 @@ func prepare(c Config, table []routes.Route) (data, error) {
 		}
 		d.SecurityHeaders = append(d.SecurityHeaders, header{name, h.Get(name)})
 	}
-	d.MaxBodyBytes = c.MaxUploadBytes + formOverhead
-	d.TooLargeMessage = fmt.Sprintf("The file is larger than the archive accepts (at most %s).", humanBytes(c.MaxUploadBytes))
+	d.MaxBodyBytes = c.MaxUploadBytes + limits.FormOverhead
+	d.TooLargeMessage = limits.TooLargeMessage(c.MaxUploadBytes)
 	return d, errors.Join(errs...)
 }
 
@@ -368,15 +362,6 @@ func validHostPort(a string) bool {
 		return false
 	}
 	return net.ParseIP(host) != nil || hostName.MatchString(host)
-}
-
-// humanBytes writes a size as the upload function's messages do.
-func humanBytes(n int64) string {
-	const mb = 1000 * 1000
-	if n >= mb {
-		return fmt.Sprintf("%d MB", n/mb)
-	}
-	return fmt.Sprintf("%d KB", (n+999)/1000)
 }
 
 // Binary finds the nginx executable: on PATH, else where Debian puts it

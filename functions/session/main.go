@@ -1,10 +1,26 @@
-// Command session is the session function of the route table.
+// Command session is the session function of the route table. Its build is the
+// composition root: the function's Deps from the process's parts.
 package main
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+
 	"bandarchive/functions/session/session"
 	"bandarchive/shared/app"
 	"bandarchive/shared/routes"
 )
 
-func main() { app.Main(routes.Session, session.New) }
+func main() {
+	err := app.Run(context.Background(), routes.Session, os.Args[1:], os.Environ(), os.Stderr, build)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "session: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func build(p *app.Parts) (http.Handler, error) {
+	return session.NewHandler(session.Deps{DB: p.DB, Sessions: p.Sessions}), nil
+}

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"bandarchive/deploy/nginx"
+	"bandarchive/shared/limits"
 	"bandarchive/shared/routes"
 )
 
@@ -89,7 +90,6 @@ type Stack struct {
 const (
 	clientIPHeader      = "X-Real-IP"
 	accelRedirectPrefix = "/_recordings"
-	defaultMaxUpload    = 500 << 20 // shared/config's MAX_UPLOAD_BYTES default
 	healthTimeout       = 30 * time.Second
 )
 
@@ -141,7 +141,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.URL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	maxUpload := int64(defaultMaxUpload)
+	maxUpload := int64(limits.DefaultMaxUploadBytes)
 	if v := lookup(env, "MAX_UPLOAD_BYTES"); v != "" {
 		if maxUpload, err = strconv.ParseInt(v, 10, 64); err != nil || maxUpload <= 0 {
 			return nil, fmt.Errorf("MAX_UPLOAD_BYTES must be a positive number of bytes, got %q", v)

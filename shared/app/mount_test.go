@@ -14,13 +14,13 @@ import (
 
 // named answers with the name of the function it stands in for.
 func named(function string) app.Builder {
-	return func(*app.Env) (http.Handler, error) {
+	return func(*app.Parts) (http.Handler, error) {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, function) }), nil
 	}
 }
 
 func TestMountRoutesOnlyTheFunctionsGiven(t *testing.T) {
-	mux, err := app.Mount(&app.Env{}, map[string]app.Builder{routes.SendLink: named(routes.SendLink), routes.Scores: named(routes.Scores)},
+	mux, err := app.Mount(&app.Parts{}, map[string]app.Builder{routes.SendLink: named(routes.SendLink), routes.Scores: named(routes.Scores)},
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "fallback") }))
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func TestMountRoutesOnlyTheFunctionsGiven(t *testing.T) {
 }
 
 func TestMountWithoutFallbackAnswersJSON404(t *testing.T) {
-	mux, err := app.Mount(&app.Env{}, map[string]app.Builder{routes.SendLink: named(routes.SendLink)}, nil)
+	mux, err := app.Mount(&app.Parts{}, map[string]app.Builder{routes.SendLink: named(routes.SendLink)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,11 +74,11 @@ func TestMountRefusesWhatItCannotMount(t *testing.T) {
 		wantIs   error
 	}{
 		{"a function not in the route table", map[string]app.Builder{"nope": named("nope")}, nil},
-		{"a builder that fails", map[string]app.Builder{routes.Verify: func(*app.Env) (http.Handler, error) { return nil, broken }}, broken},
+		{"a builder that fails", map[string]app.Builder{routes.Verify: func(*app.Parts) (http.Handler, error) { return nil, broken }}, broken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := app.Mount(&app.Env{}, tt.builders, nil)
+			_, err := app.Mount(&app.Parts{}, tt.builders, nil)
 			if err == nil || tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Fatalf("err = %v, want an error (%v)", err, tt.wantIs)
 			}

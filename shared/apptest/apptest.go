@@ -26,6 +26,7 @@ import (
 	"bandarchive/shared/config"
 	"bandarchive/shared/db"
 	"bandarchive/shared/db/dbtest"
+	"bandarchive/shared/limits"
 	"bandarchive/shared/mail"
 	"bandarchive/shared/mail/mailersendfake"
 	"bandarchive/shared/runtime"
@@ -44,7 +45,7 @@ const (
 type Harness struct {
 	T     testing.TB
 	Edge  string
-	Env   *app.Env
+	Parts *app.Parts
 	DB    *db.DB
 	Mail  *mailersendfake.Server
 	Clock *Clock
@@ -84,10 +85,13 @@ func New(t testing.TB, edge string, build app.Builder, o Options) *Harness {
 		BaseURL: BaseURL, AppName: "bandarchive", CookieSecure: true, Port: "0",
 		LogLevel: slog.LevelDebug, ClientIPHeader: "X-Real-Ip",
 		Mail:    config.Mail{APIToken: h.Mail.Token, APIURL: h.Mail.URL, From: "archive@archive.test", FromName: "Archive"},
-		Storage: config.Storage{UploadsDir: t.TempDir(), MaxUploadBytes: 500 << 20},
+		Storage: config.Storage{UploadsDir: t.TempDir(), MaxUploadBytes: limits.DefaultMaxUploadBytes, SweepInterval: time.Minute},
 	}
 	if o.Configure != nil {
 		o.Configure(&cfg)
+	}
+	if edge == Lambda {
+		cfg.LambdaRuntimeAPI = "127.0.0.1:9001" // as a Lambda runtime sets it: work runs before the answer
 	}
 	log := app.NewLogger(h.Logs, slog.LevelDebug)
 	sender := mail.NewMailersend(mail.MailersendConfig{
@@ -95,15 +99,16 @@ func New(t testing.TB, edge string, build app.Builder, o Options) *Harness {
 		Logger: log, Budget: 5 * time.Second, AttemptTimeout: 2 * time.Second,
 		Sleep: func(ctx context.Context, d time.Duration) error { return nil },
 	})
-	h.Env = app.NewEnv(cfg, h.DB, log, sender)
-	h.Env.Now = h.Clock.Now
-	h.Env.Background.Sync = edge == Lambda
-	t.Cleanup(func() { h.Env.Background.Wait(context.Background()) })
-	fn, err := build(h.Env)
+	h.Parts = app.NewParts(cfg, h.DB, log, sender, h.Clock.Now)
+	t.Cleanup(func() {
+		h.Parts.Stop()
+		h.Parts.Background.Wait(context.Background())
+	})
+	fn, err := build(h.Parts)
 	if err != nil {
 		t.Fatalf("build handler: %v", err)
 	}
-	h.handler = h.Env.Handler(fn)
+	h.handler = h.Parts.Wrap(fn)
 	if edge == HTTP {
 		h.server = httptest.NewServer(h.handler)
 		t.Cleanup(h.server.Close)

@@ -81,7 +81,7 @@ func (b *Browser) UploadOK(fields map[string]string, filename string, content []
 func (h *Harness) UploadsLeft() []string {
 	h.T.Helper()
 	var left []string
-	dir := h.Env.Config.Storage.UploadsDir
+	dir := h.Parts.Config.Storage.UploadsDir
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			rel, _ := filepath.Rel(dir, p)

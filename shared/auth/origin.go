@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
 )
 
@@ -17,7 +18,7 @@ import (
 func CheckOrigin(origin string, next http.Handler) http.Handler {
 	return httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if !SameOrigin(r, origin) {
-			return httpx.Errorf(httpx.Forbidden, "This request did not come from %s and was refused.", origin)
+			return errs.Errorf(errs.Forbidden, "This request did not come from %s and was refused.", origin)
 		}
 		next.ServeHTTP(w, r)
 		return nil

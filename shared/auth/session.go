@@ -1,8 +1,8 @@
 package auth
 
 import (
+	"bandarchive/shared/errs"
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -67,7 +67,7 @@ func TokenFrom(r *http.Request) (Token, error) {
 	return ParseToken(c.Value)
 }
 
-var errSignedOut = httpx.Errorf(httpx.Unauthorized, "Please sign in.")
+var errSignedOut = errs.Errorf(errs.Unauthenticated, "Please sign in.")
 
 // User returns the member behind the request's session cookie.
 func (s *Sessions) User(r *http.Request) (db.User, error) {
@@ -75,14 +75,7 @@ func (s *Sessions) User(r *http.Request) (db.User, error) {
 	if err != nil {
 		return db.User{}, errSignedOut
 	}
-	u, err := s.DB.SessionUser(r.Context(), t.Hash(), s.Now())
-	if errors.Is(err, db.ErrNotFound) {
-		return db.User{}, &httpx.Error{Code: httpx.Unauthorized, Message: "Your session has ended. Please sign in again."}
-	}
-	if err != nil {
-		return db.User{}, err
-	}
-	return u, nil
+	return s.DB.SessionUser(r.Context(), t.Hash(), s.Now())
 }
 
 // RequireMember lets through only requests with a live session, with the
@@ -91,7 +84,7 @@ func (s *Sessions) RequireMember(next http.Handler) http.Handler {
 	return httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		u, err := s.User(r)
 		if err != nil {
-			if httpx.CodeOf(err) == httpx.Unauthorized {
+			if errs.CodeOf(err) == errs.Unauthenticated {
 				if _, cerr := r.Cookie(CookieName); cerr == nil {
 					s.ClearCookie(w) // a dead cookie is no use to keep sending
 				}
@@ -107,7 +100,7 @@ func (s *Sessions) RequireMember(next http.Handler) http.Handler {
 func (s *Sessions) RequireAdmin(next http.Handler) http.Handler {
 	return s.RequireMember(httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if u, _ := UserFrom(r.Context()); !u.IsAdmin() {
-			return httpx.Errorf(httpx.Forbidden, "Only an admin can do that.")
+			return errs.Errorf(errs.Forbidden, "Only an admin can do that.")
 		}
 		next.ServeHTTP(w, r)
 		return nil

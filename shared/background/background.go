@@ -13,19 +13,22 @@ import (
 
 // Group runs tasks detached from the requests that start them.
 type Group struct {
-	// Sync runs each task inside Go (the Lambda edge).
-	Sync bool
+	sync bool
 	log  *slog.Logger
 	wg   sync.WaitGroup
 }
 
-// New returns an asynchronous group that logs failures to log.
-func New(log *slog.Logger) *Group {
+// New returns a group that logs failures to log. A synchronous group (the
+// Lambda edge) runs each task inside Go, before the answer.
+func New(log *slog.Logger, synchronous bool) *Group {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Group{log: log}
+	return &Group{log: log, sync: synchronous}
 }
+
+// Sync reports whether tasks run before Go returns.
+func (g *Group) Sync() bool { return g.sync }
 
 // Go runs task with a context that keeps ctx's values but not its
 // cancellation (the request may end first), bounded by timeout. A failure
@@ -38,15 +41,11 @@ func (g *Group) Go(ctx context.Context, name string, timeout time.Duration, task
 			g.log.Error("background task failed", "task", name, "err", err.Error())
 		}
 	}
-	if g.Sync {
+	if g.sync {
 		run()
 		return
 	}
-	g.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
-		run()
-	}()
+	g.wg.Go(run)
 }
 
 // Wait blocks until every task has finished or ctx ends.

@@ -9,7 +9,7 @@ import (
 )
 
 func TestGoDetachesAndWaitWaits(t *testing.T) {
-	g := New(nil)
+	g := New(nil, false)
 	ctx, cancel := context.WithCancel(context.Background())
 	var done atomic.Bool
 	release := make(chan struct{})
@@ -34,8 +34,7 @@ func TestGoDetachesAndWaitWaits(t *testing.T) {
 }
 
 func TestSyncRunsBeforeReturning(t *testing.T) {
-	g := New(nil)
-	g.Sync = true
+	g := New(nil, true)
 	ran := false
 	g.Go(context.Background(), "now", time.Second, func(context.Context) error { ran = true; return nil })
 	if !ran {
@@ -44,8 +43,7 @@ func TestSyncRunsBeforeReturning(t *testing.T) {
 }
 
 func TestTimeoutBoundsATask(t *testing.T) {
-	g := New(nil)
-	g.Sync = true
+	g := New(nil, true)
 	var err error
 	g.Go(context.Background(), "stuck", 10*time.Millisecond, func(ctx context.Context) error {
 		<-ctx.Done()

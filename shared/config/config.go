@@ -4,12 +4,14 @@
 package config
 
 import (
+	"bandarchive/shared/limits"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/caarlos0/env/v11"
 )
@@ -28,6 +30,9 @@ type Config struct {
 	LogLevel       slog.Level `env:"LOG_LEVEL" envDefault:"info"`
 	ClientIPHeader string     `env:"CLIENT_IP_HEADER"`
 	InvokeAPI      bool       `env:"INVOKE_API"`
+	// LambdaRuntimeAPI is set by a Lambda runtime (AWS, or the runtime
+	// interface emulator): then the function is served as a Lambda.
+	LambdaRuntimeAPI string `env:"AWS_LAMBDA_RUNTIME_API"`
 
 	Mail    Mail
 	Storage Storage
@@ -44,8 +49,11 @@ type Mail struct {
 // Storage configures where recordings live.
 type Storage struct {
 	UploadsDir          string `env:"UPLOADS_DIR"`
-	MaxUploadBytes      int64  `env:"MAX_UPLOAD_BYTES" envDefault:"524288000"`
+	MaxUploadBytes      int64  `env:"MAX_UPLOAD_BYTES"`
 	AccelRedirectPrefix string `env:"ACCEL_REDIRECT_PREFIX"`
+	// SweepInterval is how often leftovers of interrupted uploads and
+	// deletions are looked for, and how old they must be to go.
+	SweepInterval time.Duration `env:"UPLOADS_SWEEP_INTERVAL" envDefault:"30s"`
 }
 
 // Load parses the environment given as KEY=VALUE pairs (os.Environ()).
@@ -60,6 +68,12 @@ func Load(environ []string) (Config, error) {
 		return Config{}, fmt.Errorf("BASE_URL must be an absolute http(s) origin like https://archive.example.org, got %q", c.BaseURL)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if vars["MAX_UPLOAD_BYTES"] == "" {
+		c.Storage.MaxUploadBytes = limits.DefaultMaxUploadBytes
+	}
+	if c.Storage.SweepInterval <= 0 {
+		return Config{}, fmt.Errorf("UPLOADS_SWEEP_INTERVAL must be positive, got %s", c.Storage.SweepInterval)
+	}
 	if c.Storage.MaxUploadBytes <= 0 {
 		return Config{}, fmt.Errorf("MAX_UPLOAD_BYTES must be positive, got %d", c.Storage.MaxUploadBytes)
 	}
@@ -109,6 +123,9 @@ func envName(t reflect.Type, field string) string {
 	}
 	return field
 }
+
+// OnLambda reports whether the process runs under a Lambda runtime.
+func (c Config) OnLambda() bool { return c.LambdaRuntimeAPI != "" }
 
 // Origin is the scheme and host of BaseURL, as browsers send it in Origin.
 func (c Config) Origin() string {

@@ -5,11 +5,12 @@ package db
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"strings"
+	neturl "net/url"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,14 +23,27 @@ var migrationFiles embed.FS
 // versionTable records the applied migration, in the connection's schema.
 const versionTable = "schema_version"
 
-// ErrNotFound is returned when a row that was asked for does not exist.
-var ErrNotFound = errors.New("not found")
-
 // DB wraps the pool; its methods take ctx first and wrap errors with what
 // was being done.
 type DB struct {
 	pool *pgxpool.Pool
+	q    bounded
 }
+
+// Timeouts against a database that hangs rather than fails: each is short
+// enough that a person gets a 503 within seconds, and long enough for any
+// query the archive makes (its slowest, the ranking of 2,000 recordings,
+// takes about 0.1 s).
+const (
+	// ConnectTimeout bounds opening one connection.
+	ConnectTimeout = 5 * time.Second
+	// QueryTimeout bounds one statement or transaction, waiting for a
+	// connection from the pool included.
+	QueryTimeout = 5 * time.Second
+	// StatementTimeout is the server's own bound (statement_timeout), which
+	// frees the server of a statement whose client gave up.
+	StatementTimeout = 10 * time.Second
+)
 
 // Option adjusts the pool before it connects.
 type Option func(*pgxpool.Config)
@@ -46,6 +60,12 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.Itoa(int(StatementTimeout.Milliseconds()))
+	}
 	for _, o := range opts {
 		o(cfg)
 	}
@@ -55,16 +75,20 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect to database %s: %w", redactURL(url), err)
+		return nil, fmt.Errorf("connect to database %s: %w", redact(url), err)
 	}
-	return &DB{pool: pool}, nil
+	return &DB{pool: pool, q: bounded{pool: pool, timeout: QueryTimeout}}, nil
 }
 
 // Close closes the pool.
 func (db *DB) Close() { db.pool.Close() }
 
 // Ping reports whether the database answers; /healthz uses it.
-func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := db.q.bound(ctx)
+	defer cancel()
+	return unavailable(db.pool.Ping(ctx))
+}
 
 // Pool exposes the pool to tests and benchmarks that need raw SQL.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
@@ -85,6 +109,11 @@ func (db *DB) withMigrator(ctx context.Context, f func(m *migrate.Migrator, vers
 		return err
 	}
 	defer conn.Release()
+	// Migrations may rewrite whole tables: no statement timeout for them.
+	if _, err := conn.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+		return unavailable(err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "RESET statement_timeout")
 	m, err := migrate.NewMigrator(ctx, conn.Conn(), versionTable)
 	if err != nil {
 		return fmt.Errorf("prepare migrations: %w", err)
@@ -130,29 +159,27 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 	})
 }
 
-// redactURL drops the password from a connection URL for messages.
-func redactURL(u string) string {
-	at := strings.LastIndexByte(u, '@')
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 {
-		return u
+// redact drops the password from a connection URL for messages.
+func redact(s string) string {
+	u, err := neturl.Parse(s)
+	if err != nil {
+		return "(an unreadable URL)"
 	}
-	creds := u[scheme+3 : at]
-	if user, _, ok := strings.Cut(creds, ":"); ok {
-		return u[:scheme+3] + user + ":***" + u[at:]
-	}
-	return u
+	return u.Redacted()
 }
 
 // inTx runs f in a transaction that commits when f returns nil.
-func (db *DB) inTx(ctx context.Context, f func(pgx.Tx) error) error {
-	tx, err := db.pool.Begin(ctx)
+// The transaction is bounded as one statement is, and its faults are
+// marked as the database being away where they are.
+func (db *DB) inTx(ctx context.Context, f func(context.Context, pgx.Tx) error) error {
+	tx, ctx, cancel, err := db.q.Begin(ctx)
 	if err != nil {
 		return err
 	}
+	defer cancel()
 	defer tx.Rollback(ctx)
-	if err := f(tx); err != nil {
-		return err
+	if err := f(ctx, tx); err != nil {
+		return unavailable(err)
 	}
-	return tx.Commit(ctx)
+	return unavailable(tx.Commit(ctx))
 }

@@ -3,11 +3,14 @@ package db_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"bandarchive/shared/db"
 	"bandarchive/shared/db/dbtest"
+
+	"github.com/google/uuid"
 )
 
 func TestMigrateIsIdempotentAndSchemaChecked(t *testing.T) {
@@ -63,7 +66,13 @@ func TestEmailsAreUniqueCaseInsensitively(t *testing.T) {
 	}
 }
 
-func TestRateLimitCountsEveryoneAndReportsRetryAfter(t *testing.T) {
+var testLimits = db.Limits{
+	PerIP:    db.Limit{Max: 5, Window: time.Hour},
+	PerPair:  db.Limit{Max: 3, Window: time.Hour},
+	PerEmail: db.Limit{Max: 4, Window: time.Hour},
+}
+
+func TestRateLimitsCountEveryoneAndReportRetryAfter(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -71,7 +80,7 @@ func TestRateLimitCountsEveryoneAndReportsRetryAfter(t *testing.T) {
 		t.Helper()
 		out, err := d.RequestLink(ctx, db.LinkRequest{
 			Email: email, IP: ip, TokenHash: []byte(email + ip + at.String()), Now: at, TTL: 10 * time.Minute,
-			PerEmail: db.Limit{Max: 3, Window: time.Hour}, PerIP: db.Limit{Max: 5, Window: time.Hour},
+			Limits: testLimits,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -83,11 +92,17 @@ func TestRateLimitCountsEveryoneAndReportsRetryAfter(t *testing.T) {
 			t.Fatalf("request %d refused", i+1)
 		}
 	}
-	out := req("x@example.org", "10.0.0.2", now.Add(10*time.Minute))
-	if want := 50 * time.Minute; out.RetryAfter != want {
-		t.Fatalf("4th request per email: RetryAfter = %v, want %v", out.RetryAfter, want)
+	if out := req("x@example.org", "10.0.0.1", now.Add(10*time.Minute)); out.RetryAfter != 50*time.Minute {
+		t.Fatalf("4th request per address and email: RetryAfter = %v, want 50m", out.RetryAfter)
 	}
-	if out := req("x@example.org", "10.0.0.2", now.Add(61*time.Minute)); out.RetryAfter != 0 {
+	// Another network may still ask for the same address, up to the ceiling.
+	if out := req("x@example.org", "10.0.0.2", now.Add(10*time.Minute)); out.RetryAfter != 0 {
+		t.Fatal("a request from another network was refused below the per-email ceiling")
+	}
+	if out := req("x@example.org", "10.0.0.3", now.Add(11*time.Minute)); out.RetryAfter != 49*time.Minute {
+		t.Fatalf("request over the per-email ceiling: RetryAfter = %v, want 49m", out.RetryAfter)
+	}
+	if out := req("x@example.org", "10.0.0.3", now.Add(61*time.Minute)); out.RetryAfter != 0 {
 		t.Fatal("after the window the oldest request no longer counts, but was refused")
 	}
 	for i := range 5 {
@@ -101,13 +116,81 @@ func TestRateLimitCountsEveryoneAndReportsRetryAfter(t *testing.T) {
 	}
 }
 
+// TestOthersCannotLockAMemberOut: strangers on many networks exhaust the
+// per-email ceiling of a member's address; the member, asking from a
+// network where they have a session, still gets a link, and a member on a
+// new network is held back like anyone else.
+func TestOthersCannotLockAMemberOut(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.New(t)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	u, err := d.CreateUser(ctx, "ann@example.org", "Ann", db.RoleMember)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	req := func(ip string) db.LinkOutcome {
+		t.Helper()
+		n++
+		out, err := d.RequestLink(ctx, db.LinkRequest{Email: u.Email, IP: ip, TokenHash: fmt.Appendf(nil, "hash-%d", n),
+			Now: now, TTL: 10 * time.Minute, Limits: testLimits})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	// Ann signs in at home once.
+	if out := req("192.0.2.1"); !out.Deliver {
+		t.Fatal("first link for a member not delivered")
+	}
+	if _, err := d.ConsumeLink(ctx, []byte("hash-1"), now, db.NewSession{TokenHash: []byte("s1"), TTL: time.Hour, IP: "192.0.2.1"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if out := req(fmt.Sprintf("203.0.113.%d", i)); out.RetryAfter != 0 {
+			t.Fatalf("attacker request %d refused below the ceiling", i+1)
+		}
+	}
+	if out := req("203.0.113.99"); out.RetryAfter == 0 {
+		t.Fatal("the per-email ceiling did not hold an attacker back")
+	}
+	if out := req("198.51.100.7"); out.RetryAfter == 0 {
+		t.Fatal("a new network was not held back by the ceiling")
+	}
+	if out := req("192.0.2.1"); out.RetryAfter != 0 || !out.Deliver {
+		t.Fatalf("the member at home was locked out: %+v", out)
+	}
+}
+
+func TestDisabledMemberGetsNoLinkEvenWithAnInvite(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.New(t)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	admin, _ := d.CreateUser(ctx, "boss@example.org", "Boss", db.RoleAdmin)
+	u, _ := d.CreateUser(ctx, "gone@example.org", "Gone", db.RoleMember)
+	if err := d.DisableUser(ctx, u.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := d.CreateInvite(ctx, []byte("invite-hash"), admin.ID, now, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, invite := range []*uuid.UUID{nil, &inv.ID} {
+		out, err := d.RequestLink(ctx, db.LinkRequest{Email: u.Email, IP: "192.0.2.5", InviteID: invite,
+			TokenHash: []byte(fmt.Sprint("t", invite != nil)), Now: now, TTL: time.Minute, Limits: testLimits})
+		if err != nil || out.Deliver || out.User != nil {
+			t.Fatalf("disabled member, invite %v: %+v, %v; want no delivery", invite != nil, out, err)
+		}
+	}
+}
+
 func TestConsumeLinkRejectsStrangerRows(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	now := time.Now()
 	hash := []byte("stranger-hash-32-bytes-long.....")
 	out, err := d.RequestLink(ctx, db.LinkRequest{Email: "nobody@example.org", IP: "10.1.1.1", TokenHash: hash,
-		Now: now, TTL: time.Minute, PerEmail: db.Limit{Max: 3, Window: time.Hour}, PerIP: db.Limit{Max: 3, Window: time.Hour}})
+		Now: now, TTL: time.Minute, Limits: testLimits})
 	if err != nil || out.Deliver || out.User != nil {
 		t.Fatalf("stranger request: %+v, %v; want no delivery", out, err)
 	}

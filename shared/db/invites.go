@@ -32,14 +32,14 @@ func scanInvite(row pgx.Row) (Invite, error) {
 	var i Invite
 	err := row.Scan(&i.ID, &i.CreatedBy, &i.CreatedAt, &i.ExpiresAt, &i.UsedAt, &i.UsedBy, &i.RevokedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Invite{}, ErrNotFound
+		return Invite{}, ErrNoInvite
 	}
 	return i, err
 }
 
 // CreateInvite stores a new invite by the hash of its token.
 func (db *DB) CreateInvite(ctx context.Context, tokenHash []byte, by uuid.UUID, now time.Time, ttl time.Duration) (Invite, error) {
-	i, err := scanInvite(db.pool.QueryRow(ctx, `INSERT INTO invites (id, token_hash, created_by, created_at, expires_at)
+	i, err := scanInvite(db.q.QueryRow(ctx, `INSERT INTO invites (id, token_hash, created_by, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5) RETURNING `+inviteColumns, uuid.New(), tokenHash, by, now, now.Add(ttl)))
 	if err != nil {
 		return Invite{}, fmt.Errorf("create invite: %w", err)
@@ -49,7 +49,7 @@ func (db *DB) CreateInvite(ctx context.Context, tokenHash []byte, by uuid.UUID, 
 
 // ListInvites returns every invite, newest first.
 func (db *DB) ListInvites(ctx context.Context) ([]Invite, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+inviteColumns+` FROM invites ORDER BY created_at DESC, id`)
+	rows, err := db.q.Query(ctx, `SELECT `+inviteColumns+` FROM invites ORDER BY created_at DESC, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list invites: %w", err)
 	}
@@ -62,19 +62,19 @@ func (db *DB) ListInvites(ctx context.Context) ([]Invite, error) {
 
 // InviteByTokenHash finds an invite by its token hash, usable or not.
 func (db *DB) InviteByTokenHash(ctx context.Context, tokenHash []byte) (Invite, error) {
-	i, err := scanInvite(db.pool.QueryRow(ctx, `SELECT `+inviteColumns+` FROM invites WHERE token_hash = $1`, tokenHash))
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	i, err := scanInvite(db.q.QueryRow(ctx, `SELECT `+inviteColumns+` FROM invites WHERE token_hash = $1`, tokenHash))
+	if err != nil && !errors.Is(err, ErrNoInvite) {
 		return Invite{}, fmt.Errorf("find invite: %w", err)
 	}
 	return i, err
 }
 
 // RevokeInvite makes an unused invite unusable. An invite already used
-// cannot be revoked (the member exists); that is ErrNotFound too.
+// cannot be revoked (the member exists); that is ErrNoInvite too.
 func (db *DB) RevokeInvite(ctx context.Context, id uuid.UUID, now time.Time) (Invite, error) {
-	i, err := scanInvite(db.pool.QueryRow(ctx, `UPDATE invites SET revoked_at = coalesce(revoked_at, $2)
+	i, err := scanInvite(db.q.QueryRow(ctx, `UPDATE invites SET revoked_at = coalesce(revoked_at, $2)
 		WHERE id = $1 AND used_at IS NULL RETURNING `+inviteColumns, id, now))
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, ErrNoInvite) {
 		return Invite{}, fmt.Errorf("revoke invite %s: %w", id, err)
 	}
 	return i, err

@@ -64,7 +64,7 @@ func (db *DB) ListRecordings(ctx context.Context, q ListQuery) ([]Recording, boo
 	}
 	args = append(args, q.Limit+1, q.Offset)
 	sql += fmt.Sprintf(` ORDER BY %s LIMIT $%d OFFSET $%d`, order, len(args)-1, len(args))
-	rows, err := db.pool.Query(ctx, sql, args...)
+	rows, err := db.q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("list recordings: %w", err)
 	}

@@ -26,8 +26,22 @@ type LinkRequest struct {
 	TokenHash   []byte
 	Now         time.Time
 	TTL         time.Duration
-	PerEmail    Limit
-	PerIP       Limit
+	Limits      Limits
+}
+
+// Limits are the rate limits of sign-in links. Together they stop mail
+// bombing and guessing without letting anyone lock a member out:
+//
+//   - PerIP bounds what one network may ask for, whatever the addresses.
+//   - PerPair bounds the links one network may ask for one address.
+//   - PerEmail is the ceiling of links one address receives, whoever asks;
+//     it does not hold back a request from a network where that member
+//     has a session (they signed in from there), so others reaching the
+//     ceiling cannot keep the member out at home or on their phone.
+type Limits struct {
+	PerIP    Limit
+	PerPair  Limit
+	PerEmail Limit
 }
 
 // LinkOutcome says what RequestLink did.
@@ -49,19 +63,34 @@ type LinkOutcome struct {
 // exact across processes.
 func (db *DB) RequestLink(ctx context.Context, r LinkRequest) (LinkOutcome, error) {
 	var out LinkOutcome
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('login-ip:' || $1, 0)),
 			pg_advisory_xact_lock(hashtextextended('login-email:' || $2, 0))`, r.IP, r.Email); err != nil {
 			return err
 		}
+		var known bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+			WHERE u.email = $1 AND s.ip = $2 AND s.expires_at > $3)`, r.Email, r.IP, r.Now).Scan(&known); err != nil {
+			return err
+		}
 		for _, c := range []struct {
-			column, value string
-			limit         Limit
-		}{{"request_ip", r.IP, r.PerIP}, {"email", r.Email, r.PerEmail}} {
+			where string
+			args  []any
+			limit Limit
+			skip  bool
+		}{
+			{"request_ip = $1", []any{r.IP}, r.Limits.PerIP, false},
+			{"email = $1 AND request_ip = $2", []any{r.Email, r.IP}, r.Limits.PerPair, false},
+			{"email = $1", []any{r.Email}, r.Limits.PerEmail, known},
+		} {
+			if c.skip {
+				continue
+			}
 			var n int
 			var oldest *time.Time
-			err := tx.QueryRow(ctx, `SELECT count(*), min(created_at) FROM login_tokens
-				WHERE `+c.column+` = $1 AND created_at > $2`, c.value, r.Now.Add(-c.limit.Window)).Scan(&n, &oldest)
+			since := len(c.args) + 1
+			err := tx.QueryRow(ctx, fmt.Sprintf(`SELECT count(*), min(created_at) FROM login_tokens
+				WHERE %s AND created_at > $%d`, c.where, since), append(c.args, r.Now.Add(-c.limit.Window))...).Scan(&n, &oldest)
 			if err != nil {
 				return err
 			}
@@ -70,13 +99,15 @@ func (db *DB) RequestLink(ctx context.Context, r LinkRequest) (LinkOutcome, erro
 				return nil
 			}
 		}
-		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u
-			WHERE u.email = $1 AND u.disabled_at IS NULL`, r.Email))
+		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = $1`, r.Email))
 		var userID, inviteID *uuid.UUID
 		switch {
+		case err == nil && u.DisabledAt != nil:
+			// A disabled member gets no link, not even by joining again
+			// with an invite: the same neutral answer as a stranger.
 		case err == nil:
 			out.User, userID = &u, &u.ID
-		case !errors.Is(err, ErrNotFound):
+		case !errors.Is(err, errNoUser):
 			return err
 		case r.InviteID != nil:
 			inviteID = r.InviteID
@@ -98,7 +129,7 @@ func (db *DB) RequestLink(ctx context.Context, r LinkRequest) (LinkOutcome, erro
 // now. It only reads: the confirm page uses it, and must consume nothing.
 func (db *DB) LinkUsable(ctx context.Context, tokenHash []byte, now time.Time) (bool, error) {
 	var ok bool
-	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM login_tokens
+	err := db.q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM login_tokens
 		WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
 		  AND (user_id IS NOT NULL OR invite_id IS NOT NULL))`, tokenHash, now).Scan(&ok)
 	if err != nil {
@@ -107,19 +138,12 @@ func (db *DB) LinkUsable(ctx context.Context, tokenHash []byte, now time.Time) (
 	return ok, nil
 }
 
-// Errors of ConsumeLink.
-var (
-	// ErrLinkInvalid: unknown, used, expired, or for a disabled user.
-	ErrLinkInvalid = errors.New("login link is invalid, used or expired")
-	// ErrInviteGone: the invite behind the link was used, revoked or expired.
-	ErrInviteGone = errors.New("invite is used, revoked or expired")
-)
-
 // NewSession describes the session a consumed link creates.
 type NewSession struct {
 	TokenHash []byte
 	TTL       time.Duration
 	UserAgent string
+	IP        string
 }
 
 // ConsumeLink uses up a login link and creates a session, atomically: one
@@ -129,7 +153,7 @@ type NewSession struct {
 // it happens unless all of it does.
 func (db *DB) ConsumeLink(ctx context.Context, tokenHash []byte, now time.Time, s NewSession) (User, error) {
 	var u User
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var userID, inviteID *uuid.UUID
 		var email string
 		var displayName *string
@@ -147,13 +171,13 @@ func (db *DB) ConsumeLink(ctx context.Context, tokenHash []byte, now time.Time, 
 		if userID == nil {
 			// An invitee: the email may have joined since the link was sent.
 			u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = $1`, email))
-			if errors.Is(err, ErrNotFound) {
+			if errors.Is(err, errNoUser) {
 				u, err = joinByInvite(ctx, tx, *inviteID, email, displayName, now)
 			}
 		} else {
 			u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, *userID))
 		}
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, errNoUser) {
 			return ErrLinkInvalid
 		}
 		if err != nil {
@@ -166,8 +190,8 @@ func (db *DB) ConsumeLink(ctx context.Context, tokenHash []byte, now time.Time, 
 			WHERE used_at IS NULL AND (user_id = $1 OR email = $2)`, u.ID, u.Email, now); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_seen_at, user_agent)
-			VALUES ($1, $2, $3, $4, $5, $4, $6)`, uuid.New(), s.TokenHash, u.ID, now, now.Add(s.TTL), truncate(s.UserAgent, 512))
+		_, err = tx.Exec(ctx, `INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_seen_at, user_agent, ip)
+			VALUES ($1, $2, $3, $4, $5, $4, $6, $7)`, uuid.New(), s.TokenHash, u.ID, now, now.Add(s.TTL), Text(s.UserAgent, 512), Text(s.IP, 64))
 		return err
 	})
 	if errors.Is(err, ErrLinkInvalid) || errors.Is(err, ErrInviteGone) {
@@ -200,7 +224,12 @@ func joinByInvite(ctx context.Context, tx pgx.Tx, inviteID uuid.UUID, email stri
 	return u, nil
 }
 
-func truncate(s string, n int) string {
+// Text makes s storable as PostgreSQL text of at most n bytes: invalid
+// UTF-8 and NUL bytes (which PostgreSQL refuses, failing the whole
+// statement) are dropped. For what a client sends and nobody validates,
+// such as a User-Agent.
+func Text(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, ""), "\x00", "")
 	if len(s) <= n {
 		return s
 	}

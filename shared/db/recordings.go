@@ -79,20 +79,6 @@ func (r Recording) MarshalJSON() ([]byte, error) {
 		r.Venue, r.Source, r.Notes, r.Peaks, r.Scores})
 }
 
-// ErrDuplicate is returned by InsertRecording for a file already archived;
-// the error is a *DuplicateError carrying the existing id.
-var ErrDuplicate = errors.New("recording already archived")
-
-// DuplicateError names the recording that already has the same content.
-type DuplicateError struct{ ExistingID uuid.UUID }
-
-func (e *DuplicateError) Error() string {
-	return fmt.Sprintf("identical to recording %s", e.ExistingID)
-}
-
-// Unwrap lets errors.Is(err, ErrDuplicate) hold.
-func (e *DuplicateError) Unwrap() error { return ErrDuplicate }
-
 // recordingSelect reads recordings with their score summary for viewer $1,
 // in one query: the members count, the average and count of active
 // members' scores, and the viewer's own score. The scores are aggregated in
@@ -119,7 +105,7 @@ func scanRecording(row pgx.Row) (Recording, error) {
 		&r.FileSizeBytes, &r.SHA256, &r.UploadedAt, &r.UploadedBy, &r.UploaderName, &r.RecordedDate,
 		&r.Venue, &r.Source, &r.Notes, &r.Peaks, &r.Scores.Average, &r.Scores.Count, &r.Scores.Members, &my)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Recording{}, ErrNotFound
+		return Recording{}, ErrNoRecording
 	}
 	if my != nil {
 		v := int(*my)
@@ -130,8 +116,8 @@ func scanRecording(row pgx.Row) (Recording, error) {
 
 // Recording returns one recording as viewer sees it.
 func (db *DB) Recording(ctx context.Context, id, viewer uuid.UUID) (Recording, error) {
-	r, err := scanRecording(db.pool.QueryRow(ctx, recordingSelect+` WHERE r.id = $2`, viewer, id))
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	r, err := scanRecording(db.q.QueryRow(ctx, recordingSelect+` WHERE r.id = $2`, viewer, id))
+	if err != nil && !errors.Is(err, ErrNoRecording) {
 		return Recording{}, fmt.Errorf("find recording %s: %w", id, err)
 	}
 	return r, err
@@ -152,10 +138,10 @@ type RecordingFile struct {
 // File returns the file facts of a recording.
 func (db *DB) File(ctx context.Context, id uuid.UUID) (RecordingFile, error) {
 	f := RecordingFile{ID: id}
-	err := db.pool.QueryRow(ctx, `SELECT format, mime_type, sha256, original_filename, uploaded_at
+	err := db.q.QueryRow(ctx, `SELECT format, mime_type, sha256, original_filename, uploaded_at
 		FROM recordings WHERE id = $1`, id).Scan(&f.Format, &f.MIMEType, &f.SHA256, &f.OriginalFilename, &f.UploadedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return RecordingFile{}, ErrNotFound
+		return RecordingFile{}, ErrNoRecording
 	}
 	if err != nil {
 		return RecordingFile{}, fmt.Errorf("find file of recording %s: %w", id, err)
@@ -163,35 +149,35 @@ func (db *DB) File(ctx context.Context, id uuid.UUID) (RecordingFile, error) {
 	return f, nil
 }
 
-// RecordingIDBySHA256 finds the recording with this content hash.
-func (db *DB) RecordingIDBySHA256(ctx context.Context, sum []byte) (uuid.UUID, error) {
+// CheckNew returns the conflict naming the recording that already has
+// this content hash, or nil when there is none.
+func (db *DB) CheckNew(ctx context.Context, sum []byte) error {
 	var id uuid.UUID
-	err := db.pool.QueryRow(ctx, `SELECT id FROM recordings WHERE sha256 = $1`, sum).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return uuid.Nil, ErrNotFound
+	err := db.q.QueryRow(ctx, `SELECT id FROM recordings WHERE sha256 = $1`, sum).Scan(&id)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("find recording by hash: %w", err)
 	}
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("find recording by hash: %w", err)
-	}
-	return id, nil
+	return duplicate(id)
 }
 
 // InsertRecording stores a new recording row. A row with the same SHA-256
-// already there gives a *DuplicateError, also when two identical uploads
+// already there gives the conflict of CheckNew, also when two identical uploads
 // race (the unique index decides).
 func (db *DB) InsertRecording(ctx context.Context, r Recording) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO recordings (id, title, original_filename, format, mime_type,
+	_, err := db.q.Exec(ctx, `INSERT INTO recordings (id, title, original_filename, format, mime_type,
 		duration_seconds, file_size_bytes, sha256, uploaded_at, uploaded_by, recorded_date, venue, source, notes)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		r.ID, r.Title, r.OriginalFilename, r.Format, r.MIMEType, r.DurationSeconds, r.FileSizeBytes,
 		r.SHA256, r.UploadedAt, r.UploadedBy, r.RecordedDate, r.Venue, r.Source, r.Notes)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "recordings_sha256_key" {
-		id, ferr := db.RecordingIDBySHA256(ctx, r.SHA256)
-		if ferr != nil {
-			return fmt.Errorf("insert recording: duplicate, then %w", ferr)
+		if err := db.CheckNew(ctx, r.SHA256); err != nil {
+			return err
 		}
-		return &DuplicateError{ExistingID: id}
+		return fmt.Errorf("insert recording: duplicate, then gone: %w", err)
 	}
 	if err != nil {
 		return fmt.Errorf("insert recording: %w", err)
@@ -214,7 +200,7 @@ func (db *DB) UpdateRecording(ctx context.Context, id uuid.UUID, e RecordingEdit
 	if e.RecordedDate != nil {
 		recorded = *e.RecordedDate
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE recordings SET
+	tag, err := db.q.Exec(ctx, `UPDATE recordings SET
 		title = coalesce($2, title),
 		recorded_date = CASE WHEN $3 THEN $4::date ELSE recorded_date END,
 		venue = coalesce($5, venue),
@@ -225,36 +211,46 @@ func (db *DB) UpdateRecording(ctx context.Context, id uuid.UUID, e RecordingEdit
 		return fmt.Errorf("update recording %s: %w", id, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return ErrNotFound
+		return ErrNoRecording
 	}
 	return nil
 }
 
 // SetPeaks stores a recording's waveform.
 func (db *DB) SetPeaks(ctx context.Context, id uuid.UUID, peaks []byte) error {
-	if _, err := db.pool.Exec(ctx, `UPDATE recordings SET peaks = $2 WHERE id = $1`, id, peaks); err != nil {
+	if _, err := db.q.Exec(ctx, `UPDATE recordings SET peaks = $2 WHERE id = $1`, id, peaks); err != nil {
 		return fmt.Errorf("store waveform of %s: %w", id, err)
 	}
 	return nil
 }
 
-// DeleteRecording removes the row and, by cascade, its scores.
-func (db *DB) DeleteRecording(ctx context.Context, id uuid.UUID) error {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM recordings WHERE id = $1`, id)
-	if err != nil {
+// DeleteRecording removes the row and, by cascade, its scores. whileLocked
+// runs after the row is deleted but before the deletion commits, while the
+// row is locked: the files are moved aside there. So a second deletion of
+// the same recording waits for the first and then finds nothing
+// (ErrNoRecording), and when whileLocked fails the row stays.
+func (db *DB) DeleteRecording(ctx context.Context, id uuid.UUID, whileLocked func() error) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM recordings WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNoRecording
+		}
+		return whileLocked()
+	})
+	if err != nil && !errors.Is(err, ErrNoRecording) {
 		return fmt.Errorf("delete recording %s: %w", id, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return err
 }
 
 // RecordingExists reports whether a row with id exists; the storage sweep
 // uses it to tell interrupted deletions from finished ones.
 func (db *DB) RecordingExists(ctx context.Context, id uuid.UUID) (bool, error) {
 	var ok bool
-	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM recordings WHERE id = $1)`, id).Scan(&ok)
+	err := db.q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM recordings WHERE id = $1)`, id).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("check recording %s: %w", id, err)
 	}

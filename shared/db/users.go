@@ -35,7 +35,7 @@ func scanUser(row pgx.Row) (User, error) {
 	var u User
 	err := row.Scan(&u.ID, &u.Email, &u.DisplayName, &u.Role, &u.CreatedAt, &u.DisabledAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return User{}, ErrNotFound
+		return User{}, errNoUser
 	}
 	return u, err
 }
@@ -43,7 +43,7 @@ func scanUser(row pgx.Row) (User, error) {
 // SeedAdmin creates email as the first admin when the users table is empty;
 // it reports whether it created one. Running it again changes nothing.
 func (db *DB) SeedAdmin(ctx context.Context, email string) (bool, error) {
-	tag, err := db.pool.Exec(ctx, `
+	tag, err := db.q.Exec(ctx, `
 		INSERT INTO users (id, email, display_name, role)
 		SELECT $1, $2, split_part($2, '@', 1), 'admin'
 		WHERE NOT EXISTS (SELECT 1 FROM users)
@@ -56,7 +56,7 @@ func (db *DB) SeedAdmin(ctx context.Context, email string) (bool, error) {
 
 // CreateUser adds a user; tests and the invite flow use it.
 func (db *DB) CreateUser(ctx context.Context, email, displayName, role string) (User, error) {
-	u, err := scanUser(db.pool.QueryRow(ctx, `
+	u, err := scanUser(db.q.QueryRow(ctx, `
 		INSERT INTO users AS u (id, email, display_name, role) VALUES ($1, $2, $3, $4)
 		RETURNING `+userColumns, uuid.New(), email, displayName, role))
 	if err != nil {
@@ -68,12 +68,12 @@ func (db *DB) CreateUser(ctx context.Context, email, displayName, role string) (
 // DisableUser stops a user from signing in; their sessions stop working at
 // once because every request re-checks the user.
 func (db *DB) DisableUser(ctx context.Context, id uuid.UUID, now time.Time) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE users SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL`, id, now)
+	tag, err := db.q.Exec(ctx, `UPDATE users SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL`, id, now)
 	if err != nil {
 		return fmt.Errorf("disable user %s: %w", id, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return ErrNotFound
+		return ErrNoMember
 	}
 	return nil
 }
@@ -81,7 +81,7 @@ func (db *DB) DisableUser(ctx context.Context, id uuid.UUID, now time.Time) erro
 // ActiveMembers counts users who are not disabled ("5 of 7 have scored").
 func (db *DB) ActiveMembers(ctx context.Context) (int, error) {
 	var n int
-	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM users WHERE disabled_at IS NULL`).Scan(&n)
+	err := db.q.QueryRow(ctx, `SELECT count(*) FROM users WHERE disabled_at IS NULL`).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count members: %w", err)
 	}

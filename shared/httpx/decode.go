@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bandarchive/shared/errs"
 	"encoding/json"
 	"errors"
 	"io"
@@ -33,30 +34,46 @@ func DecodeInput(w http.ResponseWriter, r *http.Request, dst any) error {
 		fillFromForm(dst, r.PostForm)
 		return nil
 	case "application/json", "":
-		dec := json.NewDecoder(r.Body)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(dst); err != nil {
-			return bodyError(err)
-		}
-		// More would let a stray "}" or "]" through; only the end may follow.
-		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-			return Errorf(Invalid, "The request body must hold one JSON object.")
-		}
-		return nil
+		return decodeJSON(r, dst)
 	default:
-		return Errorf(Unsupported, "Send JSON or a form, not %s.", mt)
+		return errs.Errorf(errs.Unsupported, "Send JSON or a form, not %s.", mt)
 	}
+}
+
+// DecodeJSON reads a small JSON body into dst, any JSON-decodable value:
+// for inputs a form cannot express (an edit that clears a field with null).
+func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
+	switch mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt {
+	case "application/json", "":
+		return decodeJSON(r, dst)
+	default:
+		return errs.Errorf(errs.Unsupported, "Send JSON (Content-Type: application/json), not %s.", mt)
+	}
+}
+
+func decodeJSON(r *http.Request, dst any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return bodyError(err)
+	}
+	// More would let a stray "}" or "]" through; only the end may follow.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errs.Errorf(errs.Invalid, "The request body must hold one JSON object.")
+	}
+	return nil
 }
 
 func bodyError(err error) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return Errorf(TooLarge, "The request body is too large.")
+		return errs.Errorf(errs.TooLarge, "The request body is too large.")
 	}
 	if errors.Is(err, io.EOF) {
-		return Errorf(Invalid, "The request body is empty.")
+		return errs.Errorf(errs.Invalid, "The request body is empty.")
 	}
-	return Wrap(Invalid, err, "The request body is not valid JSON of the expected shape.")
+	return errs.Wrap(errs.Invalid, err, "The request body is not valid JSON of the expected shape.")
 }
 
 func fillFromForm(dst any, form map[string][]string) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
 )
 
@@ -44,7 +45,7 @@ func TestDecodeInput(t *testing.T) {
 		contentType string
 		body        string
 		want        joinInput
-		wantCode    httpx.Code // "" for success
+		wantCode    errs.Code // "" for success
 		wantStatus  int
 	}{
 		{
@@ -79,62 +80,62 @@ func TestDecodeInput(t *testing.T) {
 		{
 			name: "unknown field", contentType: jsonType,
 			body:     `{"email":"ann@example.org","role":"admin"}`,
-			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+			wantCode: errs.Invalid, wantStatus: http.StatusBadRequest,
 		},
 		{
 			name: "wrong type", contentType: jsonType,
 			body:     `{"email":42}`,
-			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+			wantCode: errs.Invalid, wantStatus: http.StatusBadRequest,
 		},
 		{
 			name: "not JSON", contentType: jsonType,
 			body:     `email=ann@example.org`,
-			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+			wantCode: errs.Invalid, wantStatus: http.StatusBadRequest,
 		},
 		{
 			name: "empty body", contentType: jsonType,
 			body:     ``,
-			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+			wantCode: errs.Invalid, wantStatus: http.StatusBadRequest,
 		},
 		{
 			name: "a second object after the first", contentType: jsonType,
 			body:     `{"email":"ann@example.org"} {"email":"bob@example.org"}`,
-			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+			wantCode: errs.Invalid, wantStatus: http.StatusBadRequest,
 		},
 		{
 			name: "a stray brace after the object", contentType: jsonType,
 			body:     `{"email":"ann@example.org"}}`,
-			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+			wantCode: errs.Invalid, wantStatus: http.StatusBadRequest,
 		},
 		{
 			name: "a stray bracket after the object", contentType: jsonType,
 			body:     `{"email":"ann@example.org"}]`,
-			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+			wantCode: errs.Invalid, wantStatus: http.StatusBadRequest,
 		},
 		{
 			name: "text after the object", contentType: jsonType,
 			body:     `{"email":"ann@example.org"} trailing`,
-			wantCode: httpx.Invalid, wantStatus: http.StatusBadRequest,
+			wantCode: errs.Invalid, wantStatus: http.StatusBadRequest,
 		},
 		{
 			name: "JSON too large", contentType: jsonType,
 			body:     `{"email":"` + huge + `"}`,
-			wantCode: httpx.TooLarge, wantStatus: http.StatusRequestEntityTooLarge,
+			wantCode: errs.TooLarge, wantStatus: http.StatusRequestEntityTooLarge,
 		},
 		{
 			name: "form too large", contentType: formType,
 			body:     "email=" + huge,
-			wantCode: httpx.TooLarge, wantStatus: http.StatusRequestEntityTooLarge,
+			wantCode: errs.TooLarge, wantStatus: http.StatusRequestEntityTooLarge,
 		},
 		{
 			name: "plain text", contentType: "text/plain",
 			body:     `ann@example.org`,
-			wantCode: httpx.Unsupported, wantStatus: http.StatusUnsupportedMediaType,
+			wantCode: errs.Unsupported, wantStatus: http.StatusUnsupportedMediaType,
 		},
 		{
 			name: "XML", contentType: "application/xml",
 			body:     `<email>ann@example.org</email>`,
-			wantCode: httpx.Unsupported, wantStatus: http.StatusUnsupportedMediaType,
+			wantCode: errs.Unsupported, wantStatus: http.StatusUnsupportedMediaType,
 		},
 	}
 	for _, tt := range tests {
@@ -157,8 +158,8 @@ func TestDecodeInput(t *testing.T) {
 			if err == nil {
 				t.Fatalf("got %+v and no error, want %s", got, tt.wantCode)
 			}
-			if code := httpx.CodeOf(err); code != tt.wantCode || code.Status() != tt.wantStatus {
-				t.Errorf("got %s (%d), want %s (%d): %v", code, code.Status(), tt.wantCode, tt.wantStatus, err)
+			if code := errs.CodeOf(err); code != tt.wantCode || httpx.Status(code) != tt.wantStatus {
+				t.Errorf("got %s (%d), want %s (%d): %v", code, httpx.Status(code), tt.wantCode, tt.wantStatus, err)
 			}
 		})
 	}

@@ -3,17 +3,19 @@ package httpx_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
 )
 
@@ -64,28 +66,28 @@ func failing(err error) http.Handler {
 
 func TestEveryCodeAnswersItsStatusAsJSON(t *testing.T) {
 	tests := []struct {
-		code httpx.Code
+		code errs.Code
 		want int
 	}{
-		{httpx.Invalid, http.StatusBadRequest},
-		{httpx.Unauthorized, http.StatusUnauthorized},
-		{httpx.Forbidden, http.StatusForbidden},
-		{httpx.NotFound, http.StatusNotFound},
-		{httpx.MethodNotAllowed, http.StatusMethodNotAllowed},
-		{httpx.Conflict, http.StatusConflict},
-		{httpx.TooLarge, http.StatusRequestEntityTooLarge},
-		{httpx.Unsupported, http.StatusUnsupportedMediaType},
-		{httpx.RateLimited, http.StatusTooManyRequests},
-		{httpx.Unavailable, http.StatusServiceUnavailable},
-		{httpx.Internal, http.StatusInternalServerError},
-		{httpx.Code("no_such_code"), http.StatusInternalServerError},
+		{errs.Invalid, http.StatusBadRequest},
+		{errs.Unauthenticated, http.StatusUnauthorized},
+		{errs.Forbidden, http.StatusForbidden},
+		{errs.NotFound, http.StatusNotFound},
+		{errs.MethodNotAllowed, http.StatusMethodNotAllowed},
+		{errs.Conflict, http.StatusConflict},
+		{errs.TooLarge, http.StatusRequestEntityTooLarge},
+		{errs.Unsupported, http.StatusUnsupportedMediaType},
+		{errs.RateLimited, http.StatusTooManyRequests},
+		{errs.Unavailable, http.StatusServiceUnavailable},
+		{errs.Internal, http.StatusInternalServerError},
+		{errs.Code("no_such_code"), http.StatusInternalServerError},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.code), func(t *testing.T) {
-			if got := tt.code.Status(); got != tt.want {
+			if got := httpx.Status(tt.code); got != tt.want {
 				t.Errorf("Status(): got %d, want %d", got, tt.want)
 			}
-			w, _ := serve(t, failing(httpx.Errorf(tt.code, "Message for %s.", "a person")), httpx.Options{},
+			w, _ := serve(t, failing(errs.Errorf(tt.code, "Message for %s.", "a person")), httpx.Options{},
 				httptest.NewRequest(http.MethodGet, "/api/me", nil))
 			if w.Code != tt.want {
 				t.Errorf("status: got %d, want %d", w.Code, tt.want)
@@ -133,7 +135,7 @@ func TestErrorsKeepTheirCauseInTheLog(t *testing.T) {
 		},
 		{
 			name:      "unavailable sends its message, logs its cause",
-			handler:   failing(httpx.Wrap(httpx.Unavailable, cause, "The archive is resting. Try again in a minute.")),
+			handler:   failing(errs.Wrap(errs.Unavailable, cause, "The archive is resting. Try again in a minute.")),
 			want:      http.StatusServiceUnavailable,
 			wantBody:  `{"error":{"code":"unavailable","message":"The archive is resting. Try again in a minute."}}`,
 			wantLog:   "request failed",
@@ -142,7 +144,7 @@ func TestErrorsKeepTheirCauseInTheLog(t *testing.T) {
 		},
 		{
 			name:      "a refusal is logged at info",
-			handler:   failing(httpx.Wrap(httpx.NotFound, cause, "There is no such recording.")),
+			handler:   failing(errs.Wrap(errs.NotFound, cause, "There is no such recording.")),
 			want:      http.StatusNotFound,
 			wantBody:  `{"error":{"code":"not_found","message":"There is no such recording."}}`,
 			wantLog:   "request refused",
@@ -151,7 +153,7 @@ func TestErrorsKeepTheirCauseInTheLog(t *testing.T) {
 		},
 		{
 			name:      "a client error wrapped with context keeps its code",
-			handler:   failing(fmt.Errorf("upload: %w", httpx.Errorf(httpx.Conflict, "This recording is already in the archive."))),
+			handler:   failing(fmt.Errorf("upload: %w", errs.Errorf(errs.Conflict, "This recording is already in the archive."))),
 			want:      http.StatusConflict,
 			wantBody:  `{"error":{"code":"conflict","message":"This recording is already in the archive."}}`,
 			wantLog:   "request refused",
@@ -160,10 +162,10 @@ func TestErrorsKeepTheirCauseInTheLog(t *testing.T) {
 		},
 		{
 			name: "headers and details travel with the error",
-			handler: failing(&httpx.Error{
-				Code: httpx.RateLimited, Message: "Too many links asked for. Try again later.",
-				Header:  http.Header{"Retry-After": {"120"}},
-				Details: map[string]any{"retry_after_seconds": 120},
+			handler: failing(&errs.Error{
+				Code: errs.RateLimited, Message: "Too many links asked for. Try again later.",
+				RetryAfter: 119500 * time.Millisecond, // rounded up
+				Details:    map[string]any{"retry_after_seconds": 120},
 			}),
 			want:        http.StatusTooManyRequests,
 			wantBody:    `{"error":{"code":"rate_limited","message":"Too many links asked for. Try again later.","retry_after_seconds":120}}`,
@@ -171,6 +173,24 @@ func TestErrorsKeepTheirCauseInTheLog(t *testing.T) {
 			wantLevel:   "INFO",
 			wantInLog:   "rate_limited",
 			wantHeaders: map[string]string{"Retry-After": "120"},
+		},
+		{
+			name:      "invalid input names its field",
+			handler:   failing(errs.InvalidField("display_name", "The name contains control characters.")),
+			want:      http.StatusBadRequest,
+			wantBody:  `{"error":{"code":"invalid","field":"display_name","message":"The name contains control characters."}}`,
+			wantLog:   "request refused",
+			wantLevel: "INFO",
+			wantInLog: "control characters",
+		},
+		{
+			name:      "a full disk is 507 and logged as an error",
+			handler:   failing(errs.Wrap(errs.InsufficientStorage, cause, "The archive is out of space.")),
+			want:      http.StatusInsufficientStorage,
+			wantBody:  `{"error":{"code":"insufficient_storage","message":"The archive is out of space."}}`,
+			wantLog:   "request failed",
+			wantLevel: "ERROR",
+			wantInLog: secret,
 		},
 		{
 			name:      "a panic is a 500 with the fixed message",
@@ -253,28 +273,27 @@ func TestNotFoundHandlerRedactsTheTokenFromItsMessage(t *testing.T) {
 	}
 }
 
-// TestUnreachableDependencyIs503 dials a port nobody listens on, as a
-// database outage does, and expects a 503 with Retry-After, not a 500.
-func TestUnreachableDependencyIs503(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	_, dialErr := net.Dial("tcp", addr)
-	if dialErr == nil {
-		t.Fatal("dialing a closed port succeeded")
-	}
+// TestClientThatWentAwayIs499AtInfo cancels the request as net/http does
+// when the client disconnects: nothing is answered, and the log says 499 at
+// info level, not a 500 at error level.
+func TestClientThatWentAwayIs499AtInfo(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
 	h := httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		return fmt.Errorf("find session: %w", dialErr)
+		cancel()
+		return fmt.Errorf("read upload: %w", r.Context().Err())
 	})
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("GET", "/api/me", nil))
-	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "30" {
-		t.Fatalf("got %d Retry-After %q, want 503 and 30", w.Code, w.Header().Get("Retry-After"))
+	w, logs := serve(t, h, httpx.Options{}, httptest.NewRequestWithContext(ctx, http.MethodPost, "/api/upload", nil))
+	if w.Body.Len() != 0 {
+		t.Errorf("body: got %q, want none", w.Body.String())
 	}
-	if strings.Contains(w.Body.String(), addr) || !strings.Contains(w.Body.String(), `"code":"unavailable"`) {
-		t.Fatalf("body %s: want the unavailable code and no address", w.Body.String())
+	l := find(logs, "client went away")
+	if l == nil || l["level"] != "INFO" {
+		t.Fatalf("log: got %v, want a client went away line at INFO", logs)
+	}
+	if req := find(logs, "request"); req == nil || req["status"] != float64(httpx.StatusClientClosedRequest) {
+		t.Errorf("request log line: got %v, want status 499", req)
+	}
+	if find(logs, "request failed") != nil {
+		t.Errorf("log: got a request failed line for a client that went away")
 	}
 }

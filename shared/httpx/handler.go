@@ -1,14 +1,14 @@
 package httpx
 
 import (
+	"bandarchive/shared/errs"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"time"
 )
 
 // HandlerFunc is an http handler that returns its error instead of writing
@@ -38,23 +38,25 @@ type errorBody struct {
 }
 
 // WriteError logs err with the request id and, unless a response was
-// already started, answers it as {"error": {"code", "message"}}. Internal
-// errors get a fixed message: their text stays in the log.
+// already started, answers it as {"error": {"code", "message"}}, with
+// "field" for invalid input and any details. An error without a code is
+// internal: its text stays in the log and the client gets a fixed message.
+// A client that went away gets nothing and is logged as 499 at info level:
+// it is no fault of the archive's.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	var e *Error
-	var netErr *net.OpError
-	switch {
-	case errors.As(err, &e):
-	case errors.As(err, &netErr):
-		// A dependency (the database) cannot be reached: the request may
-		// well succeed in a moment, which a 500 would not say.
-		e = &Error{Code: Unavailable, Message: "The archive cannot reach its database right now. Please try again in a minute.",
-			Err: err, Header: http.Header{"Retry-After": {"30"}}}
-	default:
-		e = &Error{Code: Internal, Message: "Something went wrong on our side. Please try again.", Err: err}
-	}
-	status := e.Code.Status()
 	log := Logger(r.Context())
+	if r.Context().Err() != nil {
+		log.Info("client went away", "status", StatusClientClosedRequest, "err", err.Error())
+		if tw, ok := w.(*Tracked); ok {
+			tw.status = StatusClientClosedRequest
+		}
+		return
+	}
+	e := errs.As(err)
+	if e == nil {
+		e = &errs.Error{Code: errs.Internal, Message: "Something went wrong on our side. Please try again."}
+	}
+	status := Status(e.Code)
 	if status >= 500 {
 		log.Error("request failed", "code", e.Code, "status", status, "err", err.Error())
 	} else {
@@ -63,12 +65,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if tw, ok := w.(*Tracked); ok && tw.Status() != 0 {
 		return // too late to change the answer; the log has the cause
 	}
-	for k, vs := range e.Header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
 	body := map[string]any{"code": e.Code, "message": e.Message}
+	if e.Field != "" {
+		body["field"] = e.Field
+	}
 	for k, v := range e.Details {
 		body[k] = v
 	}
@@ -93,7 +96,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 // NotFoundHandler answers unknown paths in the JSON error shape.
 func NotFoundHandler() http.Handler {
 	return HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		return Errorf(NotFound, "There is nothing at %s.", RedactPath(r.URL.Path))
+		return errs.Errorf(errs.NotFound, "There is nothing at %s.", RedactPath(r.URL.Path))
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
 )
 
@@ -78,7 +79,7 @@ func TestStackSetsSecurityHeadersOnEveryResponse(t *testing.T) {
 		{"nothing written", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), http.StatusOK},
 		{"a redirect", http.RedirectHandler("/", http.StatusSeeOther), http.StatusSeeOther},
 		{"plain http.Error", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusTeapot) }), http.StatusTeapot},
-		{"a JSON error", failing(httpx.Errorf(httpx.Forbidden, "No.")), http.StatusForbidden},
+		{"a JSON error", failing(errs.Errorf(errs.Forbidden, "No.")), http.StatusForbidden},
 		{"an internal error", failing(io.ErrUnexpectedEOF), http.StatusInternalServerError},
 		{"a panic", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") }), http.StatusInternalServerError},
 	}

@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
+	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
 )
 
@@ -66,29 +68,32 @@ func parse(r *http.Request, sort string) (db.ListQuery, error) {
 		}
 	}
 	if !db.ValidSort(q.Sort) {
-		return q, httpx.Errorf(httpx.Invalid, "sort must be one of score, recorded, uploaded, title.")
+		return q, errs.InvalidField("sort", "sort must be one of score, recorded, uploaded, title.")
 	}
 	switch v.Get("unscored") {
 	case "":
 	case "me":
 		q.UnscoredByViewer = true
 	default:
-		return q, httpx.Errorf(httpx.Invalid, "unscored can only be \"me\".")
+		return q, errs.InvalidField("unscored", "unscored can only be \"me\".")
 	}
 	if len(q.Search) > 200 {
-		return q, httpx.Errorf(httpx.Invalid, "The search is too long.")
+		return q, errs.InvalidField("q", "The search is too long.")
+	}
+	if !utf8.ValidString(q.Search) || strings.ContainsRune(q.Search, 0) {
+		return q, errs.InvalidField("q", "The search contains characters that are not text.")
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxLimit {
-			return q, httpx.Errorf(httpx.Invalid, "limit must be a number from 1 to %d.", MaxLimit)
+			return q, errs.InvalidField("limit", "limit must be a number from 1 to %d.", MaxLimit)
 		}
 		q.Limit = n
 	}
 	if c := v.Get("cursor"); c != "" {
 		offset, err := decodeCursor(c, q.Sort)
 		if err != nil {
-			return q, httpx.Errorf(httpx.Invalid, "The cursor is not valid for this list; start from the first page.")
+			return q, errs.InvalidField("cursor", "The cursor is not valid for this list; start from the first page.")
 		}
 		q.Offset = offset
 	}

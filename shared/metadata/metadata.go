@@ -9,42 +9,67 @@ import (
 	"unicode/utf8"
 
 	"bandarchive/shared/db"
-	"bandarchive/shared/httpx"
+	"bandarchive/shared/errs"
 )
 
-// Limits, in characters.
+// Limits, in characters. The pages' maxlength attributes are the same
+// numbers (a test compares them).
 const (
-	MaxTitle  = 200
-	MaxVenue  = 200
-	MaxSource = 100
-	MaxNotes  = 10000
+	MaxTitle       = 200
+	MaxVenue       = 200
+	MaxSource      = 100
+	MaxNotes       = 10000
+	MaxDisplayName = 80
 )
 
 // Title trims and checks a title: not empty, not too long.
 func Title(s string) (string, error) {
 	t, err := Text("title", s, MaxTitle)
 	if err == nil && t == "" {
-		return "", httpx.Errorf(httpx.Invalid, "The title cannot be empty.")
+		return "", errs.InvalidField("title", "The title cannot be empty.")
 	}
 	return t, err
 }
 
-// Text trims and checks a free-text field. Notes keep their line breaks;
-// other control characters are refused.
+// DisplayName checks a member's name: its spaces folded to one, not
+// empty, not too long, and no control or direction-changing characters.
+func DisplayName(s string) (string, error) {
+	name, err := Text("display_name", strings.Join(strings.Fields(s), " "), MaxDisplayName)
+	if err == nil && name == "" {
+		return "", errs.InvalidField("display_name", "Please enter your name (at most %d characters).", MaxDisplayName)
+	}
+	return name, err
+}
+
+// Text trims and checks a free-text field, named as in the API. Notes keep
+// their line breaks and tabs; other control characters, NUL among them
+// (which PostgreSQL cannot store), are refused, and so are the invisible
+// characters that change the direction of text, with which a name or
+// title could be made to read as something else.
 func Text(field, s string, max int) (string, error) {
+	label := strings.ReplaceAll(field, "_", " ")
 	if !utf8.ValidString(s) {
-		return "", httpx.Errorf(httpx.Invalid, "The %s is not valid text.", field)
+		return "", errs.InvalidField(field, "The %s is not valid text.", label)
 	}
 	s = strings.TrimSpace(s)
 	if n := utf8.RuneCountInString(s); n > max {
-		return "", httpx.Errorf(httpx.Invalid, "The %s is too long (%d characters, at most %d).", field, n, max)
+		return "", errs.InvalidField(field, "The %s is too long (%d characters, at most %d).", label, n, max)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) && (field != "notes" || r != '\n' && r != '\r' && r != '\t') {
-			return "", httpx.Errorf(httpx.Invalid, "The %s contains control characters.", field)
+			return "", errs.InvalidField(field, "The %s contains control characters.", label)
+		}
+		if bidiControl(r) {
+			return "", errs.InvalidField(field, "The %s contains invisible characters that change the direction of text.", label)
 		}
 	}
 	return s, nil
+}
+
+// bidiControl reports whether r is a Unicode bidirectional formatting
+// character (embeddings, overrides, isolates and marks).
+func bidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0x200E || r == 0x200F || r == 0x061C
 }
 
 // Date parses a recorded date, YYYY-MM-DD; "" clears it (nil). Dates
@@ -56,10 +81,10 @@ func Date(s string, now time.Time) (*time.Time, error) {
 	}
 	d, err := time.Parse(db.DateLayout, s)
 	if err != nil {
-		return nil, httpx.Errorf(httpx.Invalid, "The recorded date must look like 1998-07-14.")
+		return nil, errs.InvalidField("recorded_date", "The recorded date must look like 1998-07-14.")
 	}
 	if d.Year() < 1900 || d.After(now) {
-		return nil, httpx.Errorf(httpx.Invalid, "The recorded date %s is not plausible.", s)
+		return nil, errs.InvalidField("recorded_date", "The recorded date %s is not plausible.", s)
 	}
 	return &d, nil
 }

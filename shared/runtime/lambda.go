@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
 )
 
@@ -80,10 +81,10 @@ func InvokeAPIHandler(h http.Handler) http.Handler {
 		var e events.APIGatewayV2HTTPRequest
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 6<<20))
 		if err != nil {
-			return httpx.Errorf(httpx.TooLarge, "Lambda payloads are limited to 6 MB.")
+			return errs.Errorf(errs.TooLarge, "Lambda payloads are limited to 6 MB.")
 		}
 		if err := json.Unmarshal(body, &e); err != nil {
-			return httpx.Wrap(httpx.Invalid, err, "The body is not an API Gateway v2 event.")
+			return errs.Wrap(errs.Invalid, err, "The body is not an API Gateway v2 event.")
 		}
 		resp, err := lh.Invoke(r.Context(), e)
 		if err != nil {

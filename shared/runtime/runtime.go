@@ -18,15 +18,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 )
 
-// OnLambda reports whether the process runs under a Lambda runtime (AWS, or
-// the runtime interface emulator).
-func OnLambda(getenv func(string) string) bool {
-	return getenv("AWS_LAMBDA_RUNTIME_API") != ""
-}
-
 // Options configure Start.
 type Options struct {
-	Port string
+	// Lambda serves h as a Lambda function (config.Config.OnLambda).
+	Lambda bool
+	Port   string
 	// InvokeAPI also answers the Lambda invoke URL on the self-hosted edge.
 	InvokeAPI bool
 	Logger    *slog.Logger
@@ -40,7 +36,7 @@ type Options struct {
 // Start serves h until the process is told to stop. Under a Lambda runtime
 // it never returns.
 func Start(ctx context.Context, h http.Handler, o Options) error {
-	if OnLambda(os.Getenv) {
+	if o.Lambda {
 		lambda.StartWithOptions(NewLambdaHandler(h).Invoke, lambda.WithContext(ctx))
 		return nil
 	}

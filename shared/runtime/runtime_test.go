@@ -21,27 +21,6 @@ import (
 	"bandarchive/shared/runtime"
 )
 
-func TestOnLambda(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		want bool
-	}{
-		{name: "no runtime API", env: map[string]string{}, want: false},
-		{name: "runtime API empty", env: map[string]string{"AWS_LAMBDA_RUNTIME_API": ""}, want: false},
-		{name: "other AWS variables only", env: map[string]string{"AWS_REGION": "eu-west-1", "AWS_LAMBDA_FUNCTION_NAME": "verify"}, want: false},
-		{name: "runtime API set", env: map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, want: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			getenv := func(k string) string { return tt.env[k] }
-			if got := runtime.OnLambda(getenv); got != tt.want {
-				t.Errorf("got %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestNewServerBoundsHeadersNotBodies(t *testing.T) {
 	srv := runtime.NewServer(http.NotFoundHandler())
 	if srv.ReadHeaderTimeout <= 0 || srv.ReadHeaderTimeout > time.Minute {

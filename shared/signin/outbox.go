@@ -55,7 +55,7 @@ func (o *Outbox) record(d time.Duration) {
 // Pad waits as long as a typical delivery when deliveries are synchronous,
 // so on Lambda a stranger's answer takes as long as a member's.
 func (o *Outbox) Pad(ctx context.Context) {
-	if !o.group.Sync {
+	if !o.group.Sync() {
 		return
 	}
 	t := time.NewTimer(time.Duration(o.typical.Load()))
@@ -67,4 +67,4 @@ func (o *Outbox) Pad(ctx context.Context) {
 }
 
 // Sync reports whether deliveries happen before the answer.
-func (o *Outbox) Sync() bool { return o.group.Sync }
+func (o *Outbox) Sync() bool { return o.group.Sync() }

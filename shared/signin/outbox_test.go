@@ -19,8 +19,7 @@ func (s slowSender) Send(ctx context.Context, _ mail.Message) error {
 // TestPadMatchesDeliveryOnLambda: when mail goes before the answer (the
 // Lambda edge), a stranger's answer is held as long as a typical delivery.
 func TestPadMatchesDeliveryOnLambda(t *testing.T) {
-	g := background.New(nil)
-	g.Sync = true
+	g := background.New(nil, true)
 	o := NewOutbox(slowSender{took: 40 * time.Millisecond}, g)
 	for range 3 {
 		o.Send(context.Background(), mail.Message{To: "ann@band.example"})
@@ -38,7 +37,7 @@ func TestPadMatchesDeliveryOnLambda(t *testing.T) {
 // TestPadIsFreeWhenDeliveryIsInTheBackground: self-hosted, nobody waits
 // for mail, so there is nothing to pad; a cancelled context ends a pad.
 func TestPadIsFreeWhenDeliveryIsInTheBackground(t *testing.T) {
-	g := background.New(nil)
+	g := background.New(nil, false)
 	o := NewOutbox(slowSender{took: 200 * time.Millisecond}, g)
 	o.record(time.Hour) // a typical delivery that would be absurd to wait for
 	done := make(chan struct{})
@@ -48,7 +47,8 @@ func TestPadIsFreeWhenDeliveryIsInTheBackground(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Pad waited although delivery is in the background")
 	}
-	g.Sync = true
+	o = NewOutbox(slowSender{took: 200 * time.Millisecond}, background.New(nil, true))
+	o.record(time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	o.Pad(ctx) // returns at once: the request is gone

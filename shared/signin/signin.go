@@ -7,15 +7,13 @@ import (
 	"fmt"
 	"html"
 	"net/http"
-	"net/mail"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
+	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
 	mailpkg "bandarchive/shared/mail"
 )
@@ -23,24 +21,27 @@ import (
 // LinkTTL is how long a sign-in link works (ASVS 5: at most 10 minutes).
 const LinkTTL = 10 * time.Minute
 
-// Default rate limits of SPEC.md.
-var (
-	DefaultPerEmail = db.Limit{Max: 3, Window: time.Hour}
-	DefaultPerIP    = db.Limit{Max: 20, Window: time.Hour}
-)
+// DefaultLimits are the rate limits of sign-in links (see db.Limits): 20
+// requests per network, 3 links per address from one network, and a
+// ceiling of 10 links per address from networks where its member is not
+// signed in, all per hour.
+var DefaultLimits = db.Limits{
+	PerIP:    db.Limit{Max: 20, Window: time.Hour},
+	PerPair:  db.Limit{Max: 3, Window: time.Hour},
+	PerEmail: db.Limit{Max: 10, Window: time.Hour},
+}
 
 // Accepted is the one answer to every accepted request, member or not.
 const Accepted = "If that address belongs to a member, a sign-in link is on its way. It works for 10 minutes."
 
 // Service sends sign-in links.
 type Service struct {
-	DB       *db.DB
-	Outbox   *Outbox
-	BaseURL  string
-	AppName  string
-	Now      func() time.Time
-	PerEmail db.Limit
-	PerIP    db.Limit
+	DB      *db.DB
+	Outbox  *Outbox
+	BaseURL string
+	AppName string
+	Now     func() time.Time
+	Limits  db.Limits
 }
 
 // Join carries what an invitee gave when asking to join.
@@ -49,17 +50,11 @@ type Join struct {
 	DisplayName string
 }
 
-// NormaliseEmail trims and lower-cases an address and checks that it is a
-// plain address (no display name), as stored in users.email.
+// NormaliseEmail is mail.NormaliseAddress with the answer a person sees.
 func NormaliseEmail(s string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(s))
-	bad := httpx.Errorf(httpx.Invalid, "Please enter a valid email address.")
-	if e == "" || len(e) > 254 {
-		return "", bad
-	}
-	a, err := mail.ParseAddress(e)
-	if err != nil || a.Address != e || a.Name != "" {
-		return "", bad
+	e, err := mailpkg.NormaliseAddress(s)
+	if err != nil {
+		return "", errs.InvalidField("email", "Please enter a valid email address.")
 	}
 	return e, nil
 }
@@ -79,7 +74,7 @@ func (s *Service) SendLink(w http.ResponseWriter, r *http.Request, email string,
 	t := auth.NewToken()
 	req := db.LinkRequest{
 		Email: email, IP: httpx.ClientIP(r), TokenHash: t.Hash(), Now: s.Now(), TTL: LinkTTL,
-		PerEmail: s.PerEmail, PerIP: s.PerIP,
+		Limits: s.Limits,
 	}
 	if join != nil {
 		req.InviteID, req.DisplayName = &join.InviteID, join.DisplayName
@@ -90,8 +85,8 @@ func (s *Service) SendLink(w http.ResponseWriter, r *http.Request, email string,
 	}
 	if out.RetryAfter > 0 {
 		secs := int((out.RetryAfter + time.Second - 1) / time.Second)
-		e := httpx.Errorf(httpx.RateLimited, "Too many sign-in requests. Please try again in %s.", humanDuration(secs))
-		e.Header = map[string][]string{"Retry-After": {strconv.Itoa(secs)}}
+		e := errs.Errorf(errs.RateLimited, "Too many sign-in requests. Please try again in %s.", humanDuration(secs))
+		e.RetryAfter = time.Duration(secs) * time.Second
 		return e
 	}
 	answer := func() error {

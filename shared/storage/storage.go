@@ -2,24 +2,30 @@
 // upload is streamed to a temporary file in the uploads directory, hashed
 // on the way, fsynced, and renamed to UPLOADS_DIR/{id}/original.{ext} in
 // one step, so a reader never sees half a file.
+//
+// Whoever writes holds an exclusive lock (flock) on the file it writes, so
+// a sweep, in this process or another sharing the folder, can tell the
+// leftovers of a process that died (unlocked) from work in progress
+// (locked) at any time, not only at start-up.
 package storage
 
 import (
 	"bufio"
-	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
+	"syscall"
 
 	"github.com/google/uuid"
+
+	"bandarchive/shared/errs"
 )
 
 const (
@@ -73,14 +79,26 @@ func (s *Store) Open(id uuid.UUID, ext string) (*os.File, error) {
 	return os.Open(s.Path(id, ext))
 }
 
+// noSpace is the answer to any failure to write the uploads directory: a
+// full disk above all, or a folder that cannot be written. Either way the
+// member can do nothing about it but wait, and the admin must know.
+func noSpace(err error, doing string) error {
+	return errs.Wrap(errs.InsufficientStorage, fmt.Errorf("%s: %w", doing, err),
+		"The archive is out of space and cannot store this file now. Nothing was kept; please tell the band's admin.")
+}
+
 // Upload is a file being received. Write streams into it while hashing;
-// then either Commit moves it into place or Abort removes it.
+// Flush makes it durable; Commit moves it into place; then Keep releases
+// it for good, or Abort removes whatever it left. Until then it holds an
+// exclusive lock on its file, which tells the sweeps it is alive.
 type Upload struct {
-	f    *os.File
-	w    *bufio.Writer
-	hash hash.Hash
-	size int64
-	done bool
+	s         *Store
+	f         *os.File
+	w         *bufio.Writer
+	hash      hash.Hash
+	size      int64
+	committed string // the recording directory, once committed
+	done      bool
 }
 
 // Create starts an upload in the uploads directory's temporary folder (on
@@ -88,19 +106,28 @@ type Upload struct {
 func (s *Store) Create() (*Upload, error) {
 	f, err := os.CreateTemp(filepath.Join(s.dir, tmpDir), "upload-*")
 	if err != nil {
-		return nil, fmt.Errorf("create temporary file: %w", err)
+		return nil, noSpace(err, "create temporary file")
+	}
+	if err := lock(f); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("lock temporary file: %w", err)
 	}
 	// struct{ io.Writer } hides (*os.File).ReadFrom, which bufio would
 	// otherwise hand the copy to, bypassing the buffer.
-	return &Upload{f: f, w: bufio.NewWriterSize(struct{ io.Writer }{f}, bufferSize), hash: sha256.New()}, nil
+	return &Upload{s: s, f: f, w: bufio.NewWriterSize(struct{ io.Writer }{f}, bufferSize), hash: sha256.New()}, nil
 }
 
-// Write appends p to the file and the hash.
+// Write appends p to the file and the hash. A failure is the disk's, never
+// the client's: it is marked InsufficientStorage.
 func (u *Upload) Write(p []byte) (int, error) {
 	n, err := u.w.Write(p)
 	u.hash.Write(p[:n])
 	u.size += int64(n)
-	return n, err
+	if err != nil {
+		return n, noSpace(err, "write upload")
+	}
+	return n, nil
 }
 
 // Size is the number of bytes written.
@@ -113,10 +140,10 @@ func (u *Upload) Sum() []byte { return u.hash.Sum(nil) }
 // file can be read back with ReadAt.
 func (u *Upload) Flush() error {
 	if err := u.w.Flush(); err != nil {
-		return fmt.Errorf("write upload: %w", err)
+		return noSpace(err, "write upload")
 	}
 	if err := u.f.Sync(); err != nil {
-		return fmt.Errorf("sync upload: %w", err)
+		return noSpace(err, "sync upload")
 	}
 	return nil
 }
@@ -125,32 +152,48 @@ func (u *Upload) Flush() error {
 func (u *Upload) ReadAt(p []byte, off int64) (int, error) { return u.f.ReadAt(p, off) }
 
 // Commit moves the flushed upload to its final place and syncs the
-// directories, so the rename survives a crash.
-func (s *Store) Commit(u *Upload, id uuid.UUID, ext string) error {
-	if err := u.f.Close(); err != nil {
-		return fmt.Errorf("close upload: %w", err)
-	}
-	dir := filepath.Join(s.dir, id.String())
+// directories, so the rename survives a crash. The file stays locked until
+// Keep or Abort: a sweep leaves the new directory alone while its row is
+// being written.
+func (u *Upload) Commit(id uuid.UUID, ext string) error {
+	dir := filepath.Join(u.s.dir, id.String())
 	if err := os.Mkdir(dir, 0o750); err != nil {
-		return fmt.Errorf("create recording directory: %w", err)
+		return noSpace(err, "create recording directory")
 	}
 	if err := os.Rename(u.f.Name(), filepath.Join(dir, FileName(ext))); err != nil {
 		os.Remove(dir)
-		return fmt.Errorf("move upload into place: %w", err)
+		return noSpace(err, "move upload into place")
 	}
-	u.done = true
-	return errors.Join(syncDir(dir), syncDir(s.dir))
+	u.committed = dir
+	if err := errors.Join(syncDir(dir), syncDir(u.s.dir)); err != nil {
+		return noSpace(err, "sync recording directory")
+	}
+	return nil
 }
 
-// Abort removes an upload that was not committed; it is safe to call
-// after Commit (then it does nothing), so callers can defer it.
+// Keep ends the upload with its file in place: the row that names it is
+// written.
+func (u *Upload) Keep() error {
+	if u.done {
+		return nil
+	}
+	u.done = true
+	return u.f.Close()
+}
+
+// Abort removes what the upload left, the temporary file or the committed
+// directory; after Keep it does nothing, so callers can defer it.
 func (u *Upload) Abort() {
 	if u.done {
 		return
 	}
 	u.done = true
+	if u.committed != "" {
+		os.RemoveAll(u.committed)
+	} else {
+		os.Remove(u.f.Name())
+	}
 	u.f.Close()
-	os.Remove(u.f.Name())
 }
 
 func syncDir(dir string) error {
@@ -165,99 +208,97 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Hide moves a recording's directory aside before its row is deleted;
-// Restore puts it back if the deletion fails, Purge removes it for good.
-// A crash in between is settled by Sweep.
-func (s *Store) Hide(id uuid.UUID) error {
-	err := os.Rename(filepath.Join(s.dir, id.String()), filepath.Join(s.dir, trashDir, id.String()))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // nothing to hide: the row goes anyway
+// Hidden is a recording's directory moved aside while its row is deleted:
+// Purge removes it once the deletion is committed, Restore puts it back if
+// the deletion fails. It holds the lock of the original meanwhile, so a
+// sweep neither restores nor purges it under the deleter's feet.
+type Hidden struct {
+	id   uuid.UUID
+	s    *Store
+	path string   // in the trash; "" when there was nothing to hide
+	lock *os.File // the original, locked
+}
+
+// Hide moves a recording's directory into the trash under a name of its
+// own, so two deletions of one recording never touch each other's files.
+// A recording without a directory hides nothing: its row goes anyway.
+func (s *Store) Hide(id uuid.UUID) (*Hidden, error) {
+	h := &Hidden{id: id, s: s}
+	dir := filepath.Join(s.dir, id.String())
+	if f, err := openOriginal(dir); err == nil {
+		if err := lock(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock recording %s: %w", id, err)
+		}
+		h.lock = f
 	}
-	return err
+	path := filepath.Join(s.dir, trashDir, id.String()+"."+randomSuffix())
+	err := os.Rename(dir, path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		h.release()
+		return h, nil
+	case err != nil:
+		h.release()
+		return nil, fmt.Errorf("hide recording %s: %w", id, err)
+	}
+	h.path = path
+	return h, nil
 }
 
 // Restore undoes Hide.
-func (s *Store) Restore(id uuid.UUID) error {
-	err := os.Rename(filepath.Join(s.dir, trashDir, id.String()), filepath.Join(s.dir, id.String()))
-	if errors.Is(err, fs.ErrNotExist) {
+func (h *Hidden) Restore() error {
+	defer h.release()
+	if h.path == "" {
 		return nil
 	}
-	return err
+	return os.Rename(h.path, filepath.Join(h.s.dir, h.id.String()))
 }
 
-// Purge removes a hidden recording's files.
-func (s *Store) Purge(id uuid.UUID) error {
-	return os.RemoveAll(filepath.Join(s.dir, trashDir, id.String()))
+// Purge removes the hidden files for good.
+func (h *Hidden) Purge() error {
+	defer h.release()
+	if h.path == "" {
+		return nil
+	}
+	return os.RemoveAll(h.path)
 }
 
-// Remove deletes a committed recording's directory (after a failed insert).
-func (s *Store) Remove(id uuid.UUID) error {
-	return os.RemoveAll(filepath.Join(s.dir, id.String()))
+func (h *Hidden) release() {
+	if h.lock != nil {
+		h.lock.Close()
+		h.lock = nil
+	}
 }
 
-// Sweep tidies the directory at start-up: temporary files older than
-// maxAge (uploads a crash interrupted) are removed; hidden recordings are
-// restored when their row still exists and removed otherwise; recording
-// directories older than maxAge without a row (a crash between rename and
-// insert) are removed.
-func (s *Store) Sweep(ctx context.Context, now time.Time, maxAge time.Duration, exists func(context.Context, uuid.UUID) (bool, error), log *slog.Logger) error {
-	tmps, err := os.ReadDir(filepath.Join(s.dir, tmpDir))
+// openOriginal opens the original in a recording directory for writing,
+// which an exclusive lock needs on every filesystem.
+func openOriginal(dir string) (*os.File, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "original.*"))
+	if err != nil || len(names) == 0 {
+		return nil, fs.ErrNotExist
+	}
+	return os.OpenFile(names[0], os.O_RDWR, 0)
+}
+
+// lock takes an exclusive lock on f, held until f is closed (or its
+// process dies). It does not wait: the files locked are each one writer's.
+func lock(f *os.File) error {
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+}
+
+// locked reports whether a live writer holds the lock of the file at path.
+func locked(path string) bool {
+	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return false
 	}
-	for _, e := range tmps {
-		if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > maxAge {
-			if err := os.Remove(filepath.Join(s.dir, tmpDir, e.Name())); err == nil {
-				log.Info("removed stale temporary upload", "file", e.Name())
-			}
-		}
-	}
-	trash, err := os.ReadDir(filepath.Join(s.dir, trashDir))
-	if err != nil {
-		return err
-	}
-	for _, e := range trash {
-		id, err := uuid.Parse(e.Name())
-		if err != nil {
-			continue
-		}
-		ok, err := exists(ctx, id)
-		if err != nil {
-			return err
-		}
-		if ok {
-			err = s.Restore(id)
-			log.Info("restored a recording whose deletion was interrupted", "id", id)
-		} else {
-			err = s.Purge(id)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	dirs, err := os.ReadDir(s.dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range dirs {
-		id, err := uuid.Parse(e.Name())
-		if err != nil || !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		info, err := e.Info()
-		if err != nil || now.Sub(info.ModTime()) <= maxAge {
-			continue
-		}
-		ok, err := exists(ctx, id)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			if err := s.Remove(id); err != nil {
-				return err
-			}
-			log.Warn("removed a recording file that had no row", "id", id)
-		}
-	}
-	return nil
+	defer f.Close()
+	return errors.Is(syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB), syscall.EWOULDBLOCK)
+}
+
+func randomSuffix() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

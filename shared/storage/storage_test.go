@@ -43,10 +43,13 @@ func TestUploadCommitAbort(t *testing.T) {
 		t.Fatalf("ReadAt = %q, %v", head, err)
 	}
 	id := uuid.New()
-	if err := s.Commit(up, id, "wav"); err != nil {
+	if err := up.Commit(id, "wav"); err != nil {
 		t.Fatal(err)
 	}
-	up.Abort() // after Commit: nothing happens
+	if err := up.Keep(); err != nil {
+		t.Fatal(err)
+	}
+	up.Abort() // after Keep: nothing happens
 	f, err := s.Open(id, "wav")
 	if err != nil {
 		t.Fatal(err)
@@ -67,13 +70,34 @@ func TestUploadCommitAbort(t *testing.T) {
 		t.Fatalf("Abort left %v", tmp)
 	}
 
-	if err := s.Hide(id); err != nil {
+	// Committed but never kept (its row failed): Abort removes the directory.
+	failed, _ := s.Create()
+	failed.Write([]byte("no row"))
+	failedID := uuid.New()
+	if err := failed.Commit(failedID, "wav"); err != nil {
+		t.Fatal(err)
+	}
+	failed.Abort()
+	if _, err := os.Stat(filepath.Join(s.Dir(), failedID.String())); !os.IsNotExist(err) {
+		t.Fatal("Abort after Commit left the recording directory")
+	}
+
+	hidden, err := s.Hide(id)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(s.Path(id, "wav")); !os.IsNotExist(err) {
 		t.Fatal("Hide left the file in place")
 	}
-	if err := s.Restore(id); err != nil {
+	// A second deletion at the same time finds nothing to hide.
+	second, err := s.Hide(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	if err := hidden.Restore(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(s.Path(id, "wav")); err != nil {
@@ -110,7 +134,31 @@ func TestSweep(t *testing.T) {
 	rows := []uuid.UUID{kept, hiddenKept}
 	exists := func(_ context.Context, id uuid.UUID) (bool, error) { return slices.Contains(rows, id), nil }
 
-	if err := s.Sweep(context.Background(), now, 24*time.Hour, exists, slog.New(slog.DiscardHandler)); err != nil {
+	// Live writers hold their locks: an upload in progress, a deletion in
+	// progress, a committed upload whose row is being written.
+	live, err := s.Create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Abort()
+	os.Chtimes(live.f.Name(), old, old)
+	deleting := uuid.New()
+	touch(s.Path(deleting, "wav"), old)
+	hiding, err := s.Hide(deleting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hiding.Purge()
+	os.Chtimes(hiding.path, old, old)
+	inserting, _ := s.Create()
+	insertingID := uuid.New()
+	if err := inserting.Commit(insertingID, "wav"); err != nil {
+		t.Fatal(err)
+	}
+	defer inserting.Abort()
+	os.Chtimes(filepath.Join(s.Dir(), insertingID.String()), old, old)
+
+	if err := s.Sweep(context.Background(), exists, now, time.Hour, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -125,6 +173,9 @@ func TestSweep(t *testing.T) {
 		{"fresh file without a row (its insert may be running)", s.Path(orphanNew, "wav"), true},
 		{"interrupted deletion whose row remains: restored", s.Path(hiddenKept, "wav"), true},
 		{"finished deletion: purged", filepath.Join(s.Dir(), trashDir, hiddenGone.String()), false},
+		{"old but locked temporary file (a slow upload)", live.f.Name(), true},
+		{"deletion in progress, its row not yet gone", hiding.path, true},
+		{"committed upload whose row is being written", filepath.Join(s.Dir(), insertingID.String()), true},
 	}
 	for _, tt := range tests {
 		_, err := os.Stat(tt.path)

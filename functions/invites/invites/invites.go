@@ -5,14 +5,13 @@ package invites
 import (
 	"errors"
 	"net/http"
-	"strings"
 	"time"
-	"unicode/utf8"
 
-	"bandarchive/shared/app"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
+	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
+	"bandarchive/shared/metadata"
 	"bandarchive/shared/routes"
 	"bandarchive/shared/signin"
 )
@@ -20,18 +19,26 @@ import (
 // InviteTTL is how long an invite can be used.
 const InviteTTL = 7 * 24 * time.Hour
 
-// maxNameLen bounds display names, in characters.
-const maxNameLen = 80
-
-type handler struct {
-	env *app.Env
+// Deps are what the invites function uses.
+type Deps struct {
+	DB       *db.DB
+	Sessions *auth.Sessions
+	SignIn   *signin.Service
+	// BaseURL is the public origin invite links are built from.
+	BaseURL string
+	AppName string
+	Now     func() time.Time
 }
 
-// New returns the invites function's handler.
-func New(env *app.Env) (http.Handler, error) {
-	h := &handler{env: env}
-	admin := env.Sessions.RequireAdmin
-	return app.Routes(routes.Invites, map[string]http.Handler{
+type handler struct {
+	Deps
+}
+
+// NewHandler returns the invites function's handler.
+func NewHandler(d Deps) http.Handler {
+	h := &handler{d}
+	admin := d.Sessions.RequireAdmin
+	return routes.MustServe(routes.Invites, map[string]http.Handler{
 		"POST /api/invites":        admin(httpx.HandlerFunc(h.create)),
 		"GET /api/invites":         admin(httpx.HandlerFunc(h.list)),
 		"DELETE /api/invites/{id}": admin(httpx.HandlerFunc(h.revoke)),
@@ -55,7 +62,7 @@ func (h *handler) view(i db.Invite) inviteView {
 		status = "used"
 	case i.RevokedAt != nil:
 		status = "revoked"
-	case !h.env.Now().Before(i.ExpiresAt):
+	case !h.Now().Before(i.ExpiresAt):
 		status = "expired"
 	}
 	return inviteView{Invite: i, Status: status}
@@ -64,17 +71,17 @@ func (h *handler) view(i db.Invite) inviteView {
 func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 	u, _ := auth.UserFrom(r.Context())
 	t := auth.NewToken()
-	i, err := h.env.DB.CreateInvite(r.Context(), t.Hash(), u.ID, h.env.Now(), InviteTTL)
+	i, err := h.DB.CreateInvite(r.Context(), t.Hash(), u.ID, h.Now(), InviteTTL)
 	if err != nil {
 		return err
 	}
 	v := h.view(i)
-	v.URL = h.env.Config.BaseURL + "/join/" + t.String()
+	v.URL = h.BaseURL + "/join/" + t.String()
 	return httpx.WriteJSON(w, http.StatusCreated, v)
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
-	invites, err := h.env.DB.ListInvites(r.Context())
+	invites, err := h.DB.ListInvites(r.Context())
 	if err != nil {
 		return err
 	}
@@ -86,22 +93,18 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) revoke(w http.ResponseWriter, r *http.Request) error {
-	id, err := httpx.PathUUID(r, "id", httpx.Errorf(httpx.NotFound, "There is no such invite."))
+	id, err := httpx.PathUUID(r, "id", db.ErrNoInvite)
 	if err != nil {
 		return err
 	}
-	_, err = h.env.DB.RevokeInvite(r.Context(), id, h.env.Now())
-	if errors.Is(err, db.ErrNotFound) {
-		return httpx.Errorf(httpx.NotFound, "There is no unused invite with that id.")
-	}
-	if err != nil {
+	if _, err = h.DB.RevokeInvite(r.Context(), id, h.Now()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-var errInviteGone = httpx.Errorf(httpx.NotFound, "This invite is not valid: it was used, revoked, or has expired. Ask a band admin for a new one.")
+var errInviteGone = errs.Errorf(errs.NotFound, "This invite is not valid: it was used, revoked, or has expired. Ask a band admin for a new one.")
 
 // usableInvite finds the invite behind the path's token.
 func (h *handler) usableInvite(r *http.Request) (db.Invite, error) {
@@ -109,8 +112,8 @@ func (h *handler) usableInvite(r *http.Request) (db.Invite, error) {
 	if err != nil {
 		return db.Invite{}, errInviteGone
 	}
-	i, err := h.env.DB.InviteByTokenHash(r.Context(), t.Hash())
-	if errors.Is(err, db.ErrNotFound) || err == nil && !i.Usable(h.env.Now()) {
+	i, err := h.DB.InviteByTokenHash(r.Context(), t.Hash())
+	if errors.Is(err, db.ErrNoInvite) || err == nil && !i.Usable(h.Now()) {
 		return db.Invite{}, errInviteGone
 	}
 	return i, err
@@ -122,7 +125,7 @@ func (h *handler) check(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{
-		"valid": true, "expires_at": i.ExpiresAt, "app_name": h.env.Config.AppName,
+		"valid": true, "expires_at": i.ExpiresAt, "app_name": h.AppName,
 	})
 }
 
@@ -142,9 +145,9 @@ func (h *handler) join(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	name := strings.Join(strings.Fields(in.DisplayName), " ")
-	if name == "" || utf8.RuneCountInString(name) > maxNameLen || !utf8.ValidString(name) {
-		return httpx.Errorf(httpx.Invalid, "Please enter your name (at most %d characters).", maxNameLen)
+	name, err := metadata.DisplayName(in.DisplayName)
+	if err != nil {
+		return err
 	}
-	return h.env.SignIn.SendLink(w, r, email, &signin.Join{InviteID: i.ID, DisplayName: name})
+	return h.SignIn.SendLink(w, r, email, &signin.Join{InviteID: i.ID, DisplayName: name})
 }

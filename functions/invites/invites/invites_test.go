@@ -1,4 +1,4 @@
-package invites
+package invites_test
 
 import (
 	"net/http"
@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"bandarchive/functions/session/session"
-	"bandarchive/functions/verify/verify"
-	"bandarchive/shared/app"
+	"bandarchive/functions"
 	"bandarchive/shared/apptest"
 	"bandarchive/shared/db"
 	"bandarchive/shared/routes"
@@ -16,7 +14,7 @@ import (
 
 // archive mounts what joining goes through: invites, verify for the link
 // the joiner is mailed, and session to see who joined.
-var archive = app.Combine(map[string]app.Builder{routes.Verify: verify.New, routes.Session: session.New, routes.Invites: New}, nil)
+var archive = functions.Mount(nil, routes.Verify, routes.Session, routes.Invites)
 
 type inviteJSON struct {
 	ID     string `json:"id"`

@@ -2,12 +2,10 @@ package recordings
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
-	"bandarchive/shared/db"
 	"bandarchive/shared/storage"
 )
 
@@ -20,10 +18,7 @@ func (h *handler) audio(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rec, err := h.env.DB.File(r.Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		return errNoRecording
-	}
+	rec, err := h.DB.File(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -35,12 +30,12 @@ func (h *handler) audio(w http.ResponseWriter, r *http.Request) error {
 	if r.URL.Query().Get("download") == "1" {
 		hdr.Set("Content-Disposition", Attachment(rec.OriginalFilename))
 	}
-	if prefix := h.env.Config.Storage.AccelRedirectPrefix; prefix != "" {
+	if prefix := h.AccelRedirectPrefix; prefix != "" {
 		hdr.Set("X-Accel-Redirect", strings.TrimRight(prefix, "/")+"/"+storage.RelPath(rec.ID, rec.Format))
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	f, err := h.store.Open(rec.ID, rec.Format)
+	f, err := h.Store.Open(rec.ID, rec.Format)
 	if err != nil {
 		return fmt.Errorf("open the file of recording %s: %w", rec.ID, err)
 	}

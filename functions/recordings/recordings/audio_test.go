@@ -1,4 +1,4 @@
-package recordings
+package recordings_test
 
 import (
 	"bytes"

@@ -5,14 +5,14 @@ package recordings
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 
-	"bandarchive/shared/app"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
+	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
 	"bandarchive/shared/listing"
 	"bandarchive/shared/metadata"
@@ -20,20 +20,26 @@ import (
 	"bandarchive/shared/storage"
 )
 
-type handler struct {
-	env   *app.Env
-	store *storage.Store
+// Deps are what the recordings function uses.
+type Deps struct {
+	DB       *db.DB
+	Sessions *auth.Sessions
+	Store    *storage.Store
+	// AccelRedirectPrefix, when set, is Nginx's internal location of the
+	// uploads: playback answers X-Accel-Redirect and Nginx sends the bytes.
+	AccelRedirectPrefix string
+	Now                 func() time.Time
 }
 
-// New returns the recordings function's handler.
-func New(env *app.Env) (http.Handler, error) {
-	store, err := storage.Open(env.Config.Storage.UploadsDir)
-	if err != nil {
-		return nil, err
-	}
-	h := &handler{env: env, store: store}
-	member := func(f httpx.HandlerFunc) http.Handler { return env.Sessions.RequireMember(f) }
-	return app.Routes(routes.Recordings, map[string]http.Handler{
+type handler struct {
+	Deps
+}
+
+// NewHandler returns the recordings function's handler.
+func NewHandler(d Deps) http.Handler {
+	h := &handler{d}
+	member := func(f httpx.HandlerFunc) http.Handler { return d.Sessions.RequireMember(f) }
+	return routes.MustServe(routes.Recordings, map[string]http.Handler{
 		"GET /api/recordings":            member(h.list),
 		"GET /api/recordings/{id}":       member(h.detail),
 		"PATCH /api/recordings/{id}":     member(h.edit),
@@ -43,13 +49,11 @@ func New(env *app.Env) (http.Handler, error) {
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
-	return listing.Serve(w, r, h.env.DB, "")
+	return listing.Serve(w, r, h.DB, "")
 }
 
-var errNoRecording = httpx.Errorf(httpx.NotFound, "There is no such recording.")
-
 // pathID is the recording id of the path.
-func pathID(r *http.Request) (uuid.UUID, error) { return httpx.PathUUID(r, "id", errNoRecording) }
+func pathID(r *http.Request) (uuid.UUID, error) { return httpx.PathUUID(r, "id", db.ErrNoRecording) }
 
 // find loads the recording named by the path for the signed-in member.
 func (h *handler) find(r *http.Request) (db.Recording, error) {
@@ -58,11 +62,7 @@ func (h *handler) find(r *http.Request) (db.Recording, error) {
 		return db.Recording{}, err
 	}
 	u, _ := auth.UserFrom(r.Context())
-	rec, err := h.env.DB.Recording(r.Context(), id, u.ID)
-	if errors.Is(err, db.ErrNotFound) {
-		return db.Recording{}, errNoRecording
-	}
-	return rec, err
+	return h.DB.Recording(r.Context(), id, u.ID)
 }
 
 func (h *handler) detail(w http.ResponseWriter, r *http.Request) error {
@@ -80,7 +80,7 @@ func (h *handler) edit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var raw map[string]json.RawMessage
-	if err := httpx.DecodeInput(w, r, &raw); err != nil {
+	if err := httpx.DecodeJSON(w, r, &raw); err != nil {
 		return err
 	}
 	var f metadata.Fields
@@ -89,13 +89,13 @@ func (h *handler) edit(w http.ResponseWriter, r *http.Request) error {
 		if string(v) != "null" {
 			s = new(string)
 			if err := json.Unmarshal(v, s); err != nil {
-				return httpx.Errorf(httpx.Invalid, "The field %q must be a string.", name)
+				return errs.InvalidField(name, "The field %q must be a string.", name)
 			}
 		}
 		switch name {
 		case "title":
 			if s == nil {
-				return httpx.Errorf(httpx.Invalid, "A recording always has a title.")
+				return errs.InvalidField("title", "A recording always has a title.")
 			}
 			f.Title = s
 		case "recorded_date":
@@ -110,17 +110,14 @@ func (h *handler) edit(w http.ResponseWriter, r *http.Request) error {
 		case "notes":
 			f.Notes = s
 		default:
-			return httpx.Errorf(httpx.Invalid, "The field %q cannot be edited.", name)
+			return errs.InvalidField(name, "The field %q cannot be edited.", name)
 		}
 	}
-	e, err := f.Edit(h.env.Now())
+	e, err := f.Edit(h.Now())
 	if err != nil {
 		return err
 	}
-	if err := h.env.DB.UpdateRecording(r.Context(), rec.ID, e); err != nil {
-		if errors.Is(err, db.ErrNotFound) {
-			return errNoRecording
-		}
+	if err := h.DB.UpdateRecording(r.Context(), rec.ID, e); err != nil {
 		return err
 	}
 	rec, err = h.find(r)
@@ -130,9 +127,11 @@ func (h *handler) edit(w http.ResponseWriter, r *http.Request) error {
 	return httpx.WriteJSON(w, http.StatusOK, rec)
 }
 
-// delete removes the row, its scores and its file; only the uploader or
-// an admin may. The file is moved aside first and put back if the row
-// cannot be deleted, so neither outlives the other.
+// delete removes the row, its scores and its files; only the uploader or
+// an admin may. The files are moved aside while the deleted row is still
+// locked, and put back if the deletion does not commit, so neither
+// outlives the other; a second deletion at the same time waits for the
+// first and then finds nothing (404) and touches no file.
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 	rec, err := h.find(r)
 	if err != nil {
@@ -140,25 +139,27 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 	}
 	u, _ := auth.UserFrom(r.Context())
 	if rec.UploadedBy != u.ID && !u.IsAdmin() {
-		return httpx.Errorf(httpx.Forbidden, "Only the member who uploaded this recording, or an admin, can delete it.")
+		return errs.Errorf(errs.Forbidden, "Only the member who uploaded this recording, or an admin, can delete it.")
 	}
-	if err := h.store.Hide(rec.ID); err != nil {
+	log := httpx.Logger(r.Context())
+	var hidden *storage.Hidden
+	err = h.DB.DeleteRecording(r.Context(), rec.ID, func() (err error) {
+		hidden, err = h.Store.Hide(rec.ID)
+		return err
+	})
+	if err != nil {
+		if hidden != nil {
+			if rerr := hidden.Restore(); rerr != nil {
+				log.Error("could not restore the files of a failed deletion", "id", rec.ID, "err", rerr.Error())
+			}
+		}
 		return err
 	}
-	if err := h.env.DB.DeleteRecording(r.Context(), rec.ID); err != nil {
-		if rerr := h.store.Restore(rec.ID); rerr != nil {
-			httpx.Logger(r.Context()).Error("could not restore the file of a failed deletion", "id", rec.ID, "err", rerr.Error())
-		}
-		if errors.Is(err, db.ErrNotFound) {
-			return errNoRecording
-		}
-		return err
+	if err := hidden.Purge(); err != nil {
+		// The row is gone; the sweep removes the rest.
+		log.Error("could not remove the files of a deleted recording", "id", rec.ID, "err", err.Error())
 	}
-	if err := h.store.Purge(rec.ID); err != nil {
-		// The row is gone; the start-up sweep removes the rest.
-		httpx.Logger(r.Context()).Error("could not remove the file of a deleted recording", "id", rec.ID, "err", err.Error())
-	}
-	httpx.Logger(r.Context()).Info("recording deleted", "id", rec.ID, "by", u.ID)
+	log.Info("recording deleted", "id", rec.ID, "by", u.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -1,4 +1,4 @@
-package recordings
+package recordings_test
 
 import (
 	"fmt"
@@ -8,16 +8,14 @@ import (
 	"strings"
 	"testing"
 
-	"bandarchive/functions/scores/scores"
-	"bandarchive/functions/upload/upload"
-	"bandarchive/shared/app"
+	"bandarchive/functions"
 	"bandarchive/shared/apptest"
 	"bandarchive/shared/db"
 	"bandarchive/shared/routes"
 )
 
 // archive mounts recordings, upload to fill the archive, and scores.
-var archive = app.Combine(map[string]app.Builder{routes.Upload: upload.New, routes.Recordings: New, routes.Scores: scores.New}, nil)
+var archive = functions.Mount(nil, routes.Upload, routes.Recordings, routes.Scores)
 
 func TestListSearchAndPaging(t *testing.T) {
 	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {
@@ -114,7 +112,7 @@ func TestEditAndDelete(t *testing.T) {
 		if n := h.RowCount("scores"); n != 0 {
 			t.Errorf("%d scores outlived their recording", n)
 		}
-		if _, err := os.Stat(filepath.Join(h.Env.Config.Storage.UploadsDir, rec.ID)); !os.IsNotExist(err) {
+		if _, err := os.Stat(filepath.Join(h.Parts.Config.Storage.UploadsDir, rec.ID)); !os.IsNotExist(err) {
 			t.Errorf("the file outlived its recording: %v", err)
 		}
 		other := bob.UploadOK(nil, "b.wav", apptest.WAV(1001, 8000))

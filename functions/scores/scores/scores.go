@@ -4,28 +4,35 @@ package scores
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 
-	"bandarchive/shared/app"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
+	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
 	"bandarchive/shared/listing"
 	"bandarchive/shared/routes"
 )
 
-type handler struct {
-	env *app.Env
+// Deps are what the scores function uses.
+type Deps struct {
+	DB       *db.DB
+	Sessions *auth.Sessions
+	Now      func() time.Time
 }
 
-// New returns the scores function's handler.
-func New(env *app.Env) (http.Handler, error) {
-	h := &handler{env: env}
-	member := func(f httpx.HandlerFunc) http.Handler { return env.Sessions.RequireMember(f) }
-	return app.Routes(routes.Scores, map[string]http.Handler{
+type handler struct {
+	Deps
+}
+
+// NewHandler returns the scores function's handler.
+func NewHandler(d Deps) http.Handler {
+	h := &handler{d}
+	member := func(f httpx.HandlerFunc) http.Handler { return d.Sessions.RequireMember(f) }
+	return routes.MustServe(routes.Scores, map[string]http.Handler{
 		"GET /api/scores":                   member(h.ranking),
 		"PUT /api/scores/{recording_id}":    member(h.set),
 		"DELETE /api/scores/{recording_id}": member(h.remove),
@@ -33,13 +40,11 @@ func New(env *app.Env) (http.Handler, error) {
 }
 
 func (h *handler) ranking(w http.ResponseWriter, r *http.Request) error {
-	return listing.Serve(w, r, h.env.DB, db.SortScore)
+	return listing.Serve(w, r, h.DB, db.SortScore)
 }
 
-var errNoRecording = httpx.Errorf(httpx.NotFound, "There is no such recording.")
-
 func recordingID(r *http.Request) (uuid.UUID, error) {
-	return httpx.PathUUID(r, "recording_id", errNoRecording)
+	return httpx.PathUUID(r, "recording_id", db.ErrNoRecording)
 }
 
 // set stores my score and answers the recording with its new summary.
@@ -56,13 +61,10 @@ func (h *handler) set(w http.ResponseWriter, r *http.Request) error {
 	}
 	score, err := in.Score.Int64()
 	if err != nil || score < 1 || score > 5 {
-		return httpx.Errorf(httpx.Invalid, "A score is a whole number from 1 to 5.")
+		return errs.InvalidField("score", "A score is a whole number from 1 to 5.")
 	}
 	u, _ := auth.UserFrom(r.Context())
-	if err := h.env.DB.SetScore(r.Context(), id, u.ID, int(score), h.env.Now()); err != nil {
-		if errors.Is(err, db.ErrNotFound) {
-			return errNoRecording
-		}
+	if err := h.DB.SetScore(r.Context(), id, u.ID, int(score), h.Now()); err != nil {
 		return err
 	}
 	return h.answer(w, r, id, u.ID)
@@ -74,17 +76,14 @@ func (h *handler) remove(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u, _ := auth.UserFrom(r.Context())
-	if err := h.env.DB.DeleteScore(r.Context(), id, u.ID); err != nil {
+	if err := h.DB.DeleteScore(r.Context(), id, u.ID); err != nil {
 		return err
 	}
 	return h.answer(w, r, id, u.ID)
 }
 
 func (h *handler) answer(w http.ResponseWriter, r *http.Request, id, viewer uuid.UUID) error {
-	rec, err := h.env.DB.Recording(r.Context(), id, viewer)
-	if errors.Is(err, db.ErrNotFound) {
-		return errNoRecording
-	}
+	rec, err := h.DB.Recording(r.Context(), id, viewer)
 	if err != nil {
 		return err
 	}

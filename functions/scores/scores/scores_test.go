@@ -1,4 +1,4 @@
-package scores
+package scores_test
 
 import (
 	"context"
@@ -7,9 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"bandarchive/functions/recordings/recordings"
-	"bandarchive/functions/upload/upload"
-	"bandarchive/shared/app"
+	"bandarchive/functions"
 	"bandarchive/shared/apptest"
 	"bandarchive/shared/db"
 	"bandarchive/shared/routes"
@@ -17,7 +15,7 @@ import (
 
 // archive mounts scores, upload to fill the archive, and recordings for
 // the list sorted by score.
-var archive = app.Combine(map[string]app.Builder{routes.Upload: upload.New, routes.Recordings: recordings.New, routes.Scores: New}, nil)
+var archive = functions.Mount(nil, routes.Upload, routes.Recordings, routes.Scores)
 
 func TestRankingOrderCountsAndUnscored(t *testing.T) {
 	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {

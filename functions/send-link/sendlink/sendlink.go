@@ -5,20 +5,24 @@ package sendlink
 import (
 	"net/http"
 
-	"bandarchive/shared/app"
 	"bandarchive/shared/httpx"
 	"bandarchive/shared/routes"
 	"bandarchive/shared/signin"
 )
 
+// Deps are what the send-link function uses.
+type Deps struct {
+	SignIn *signin.Service
+}
+
 type handler struct {
 	signIn *signin.Service
 }
 
-// New returns the send-link function's handler.
-func New(env *app.Env) (http.Handler, error) {
-	h := &handler{signIn: env.SignIn}
-	return app.Routes(routes.SendLink, map[string]http.Handler{
+// NewHandler returns the send-link function's handler.
+func NewHandler(d Deps) http.Handler {
+	h := &handler{signIn: d.SignIn}
+	return routes.MustServe(routes.SendLink, map[string]http.Handler{
 		"POST /auth/send-link": httpx.HandlerFunc(h.sendLink),
 	})
 }

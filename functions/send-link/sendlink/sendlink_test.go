@@ -1,4 +1,4 @@
-package sendlink
+package sendlink_test
 
 import (
 	"fmt"
@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"bandarchive/functions"
 	"bandarchive/shared/apptest"
 	"bandarchive/shared/db"
 	"bandarchive/shared/mail/mailersendfake"
+	"bandarchive/shared/routes"
 )
 
 // answer is what a client can observe of a response, minus what differs on
@@ -40,7 +42,7 @@ func TestSendLinkAnswersMembersAndStrangersAlike(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			apptest.Both(t, New, func(t *testing.T, h *apptest.Harness) {
+			apptest.Both(t, functions.Mount(nil, routes.SendLink), func(t *testing.T, h *apptest.Harness) {
 				h.User("ann@band.example", "Ann", db.RoleMember)
 				h.Mail.Script(tt.script...)
 				member, stranger := h.Browser("198.51.100.1"), h.Browser("198.51.100.2")
@@ -66,7 +68,7 @@ func TestSendLinkAnswersMembersAndStrangersAlike(t *testing.T) {
 }
 
 func TestSendLinkLimitsPerAddressAndRecovers(t *testing.T) {
-	apptest.Both(t, New, func(t *testing.T, h *apptest.Harness) {
+	apptest.Both(t, functions.Mount(nil, routes.SendLink), func(t *testing.T, h *apptest.Harness) {
 		b := h.Browser("198.51.100.9")
 		for i := range 20 {
 			if r := b.SendLink(fmt.Sprintf("p%d@band.example", i)); r.Status != http.StatusAccepted {
@@ -89,7 +91,7 @@ func TestSendLinkLimitsPerAddressAndRecovers(t *testing.T) {
 }
 
 func TestSendLinkRejectsBadInput(t *testing.T) {
-	apptest.Both(t, New, func(t *testing.T, h *apptest.Harness) {
+	apptest.Both(t, functions.Mount(nil, routes.SendLink), func(t *testing.T, h *apptest.Harness) {
 		tests := []struct {
 			name, contentType, body string
 			want                    int
@@ -122,7 +124,7 @@ func TestSendLinkRejectsBadInput(t *testing.T) {
 // there the answer goes out before delivery. (On Lambda, delivery happens
 // before the answer and strangers are padded instead; see the README.)
 func TestSendLinkDoesNotWaitForMailersend(t *testing.T) {
-	h := apptest.New(t, apptest.HTTP, New, apptest.Options{})
+	h := apptest.New(t, apptest.HTTP, functions.Mount(nil, routes.SendLink), apptest.Options{})
 	h.User("ann@band.example", "Ann", db.RoleMember)
 	const delay = 3 * time.Second
 	h.Mail.SetDelay(delay)

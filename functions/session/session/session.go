@@ -6,21 +6,27 @@ import (
 	"net/http"
 	"strings"
 
-	"bandarchive/shared/app"
 	"bandarchive/shared/auth"
+	"bandarchive/shared/db"
 	"bandarchive/shared/httpx"
 	"bandarchive/shared/routes"
 )
 
-type handler struct {
-	env *app.Env
+// Deps are what the session function uses.
+type Deps struct {
+	DB       *db.DB
+	Sessions *auth.Sessions
 }
 
-// New returns the session function's handler.
-func New(env *app.Env) (http.Handler, error) {
-	h := &handler{env: env}
-	return app.Routes(routes.Session, map[string]http.Handler{
-		"GET /api/me":       env.Sessions.RequireMember(httpx.HandlerFunc(h.me)),
+type handler struct {
+	Deps
+}
+
+// NewHandler returns the session function's handler.
+func NewHandler(d Deps) http.Handler {
+	h := &handler{d}
+	return routes.MustServe(routes.Session, map[string]http.Handler{
+		"GET /api/me":       d.Sessions.RequireMember(httpx.HandlerFunc(h.me)),
 		"POST /auth/logout": httpx.HandlerFunc(h.logout),
 	})
 }
@@ -29,7 +35,7 @@ func New(env *app.Env) (http.Handler, error) {
 // shows as "N of M have scored this".
 func (h *handler) me(w http.ResponseWriter, r *http.Request) error {
 	u, _ := auth.UserFrom(r.Context())
-	members, err := h.env.DB.ActiveMembers(r.Context())
+	members, err := h.DB.ActiveMembers(r.Context())
 	if err != nil {
 		return err
 	}
@@ -40,11 +46,11 @@ func (h *handler) me(w http.ResponseWriter, r *http.Request) error {
 // without a session too, so a second click is harmless.
 func (h *handler) logout(w http.ResponseWriter, r *http.Request) error {
 	if t, err := auth.TokenFrom(r); err == nil {
-		if err := h.env.DB.DeleteSession(r.Context(), t.Hash()); err != nil {
+		if err := h.DB.DeleteSession(r.Context(), t.Hash()); err != nil {
 			return err
 		}
 	}
-	h.env.Sessions.ClearCookie(w)
+	h.Sessions.ClearCookie(w)
 	if strings.Contains(r.Header.Get("Accept"), "text/html") {
 		http.Redirect(w, r, "/login", http.StatusSeeOther) // a plain form post
 		return nil

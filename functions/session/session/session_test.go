@@ -1,16 +1,18 @@
-package session
+package session_test
 
 import (
 	"net/http"
 	"strings"
 	"testing"
 
+	"bandarchive/functions"
 	"bandarchive/shared/apptest"
 	"bandarchive/shared/db"
+	"bandarchive/shared/routes"
 )
 
 func TestMeAndLogout(t *testing.T) {
-	apptest.Both(t, New, func(t *testing.T, h *apptest.Harness) {
+	apptest.Both(t, functions.Mount(nil, routes.Session), func(t *testing.T, h *apptest.Harness) {
 		h.User("bob@band.example", "Bob", db.RoleMember)
 		ann, u := h.Member("ann@band.example", db.RoleAdmin)
 

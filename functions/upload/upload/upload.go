@@ -18,67 +18,60 @@ import (
 
 	"github.com/google/uuid"
 
-	"bandarchive/shared/app"
 	"bandarchive/shared/audio"
 	"bandarchive/shared/auth"
+	"bandarchive/shared/background"
 	"bandarchive/shared/db"
+	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
+	"bandarchive/shared/limits"
 	"bandarchive/shared/metadata"
 	"bandarchive/shared/routes"
 	"bandarchive/shared/storage"
 	"bandarchive/shared/waveform"
 )
 
-// formOverhead allows for the multipart framing and the text fields on top
-// of the file itself.
-const formOverhead = 1 << 20
-
 // maxFieldBytes bounds one text field of the form.
 const maxFieldBytes = 64 << 10
 
-// staleAfter is the age at which the start-up sweep removes leftovers.
-const staleAfter = 24 * time.Hour
-
-type handler struct {
-	env   *app.Env
-	store *storage.Store
-	max   int64
+// Deps are what the upload function uses.
+type Deps struct {
+	DB       *db.DB
+	Sessions *auth.Sessions
+	Store    *storage.Store
+	// Background draws waveforms after the answer.
+	Background *background.Group
+	// MaxUploadBytes is the largest file accepted (MAX_UPLOAD_BYTES).
+	MaxUploadBytes int64
+	Now            func() time.Time
 }
 
-// New returns the upload function's handler. It sweeps the uploads
-// directory first: leftovers of interrupted uploads go.
-func New(env *app.Env) (http.Handler, error) {
-	store, err := storage.Open(env.Config.Storage.UploadsDir)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := store.Sweep(ctx, env.Now(), staleAfter, env.DB.RecordingExists, env.Logger); err != nil {
-		return nil, fmt.Errorf("sweep uploads directory: %w", err)
-	}
-	h := &handler{env: env, store: store, max: env.Config.Storage.MaxUploadBytes}
-	return app.Routes(routes.Upload, map[string]http.Handler{
-		"POST /api/upload": env.Sessions.RequireMember(httpx.HandlerFunc(h.upload)),
+type handler struct {
+	Deps
+}
+
+// NewHandler returns the upload function's handler.
+func NewHandler(d Deps) http.Handler {
+	h := &handler{d}
+	return routes.MustServe(routes.Upload, map[string]http.Handler{
+		"POST /api/upload": d.Sessions.RequireMember(httpx.HandlerFunc(h.upload)),
 	})
 }
 
-func (h *handler) tooLarge() error {
-	return httpx.Errorf(httpx.TooLarge, "The file is larger than the archive accepts (at most %s).", humanBytes(h.max))
-}
+func (h *handler) tooLarge() error { return limits.TooLarge(h.MaxUploadBytes) }
 
 func (h *handler) upload(w http.ResponseWriter, r *http.Request) error {
-	if r.ContentLength > h.max+formOverhead {
+	if r.ContentLength > h.MaxUploadBytes+limits.FormOverhead {
 		return h.tooLarge() // refused before a byte is read
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
-		return httpx.Errorf(httpx.Unsupported, "Upload the file as multipart/form-data with a part named \"file\".")
+		return errs.Errorf(errs.Unsupported, "Upload the file as multipart/form-data with a part named \"file\".")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, h.max+formOverhead)
+	r.Body = http.MaxBytesReader(w, r.Body, h.MaxUploadBytes+limits.FormOverhead)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return httpx.Wrap(httpx.Invalid, err, "The upload is not a valid multipart form.")
+		return errs.Wrap(errs.Invalid, err, "The upload is not a valid multipart form.")
 	}
 
 	var fields metadata.Fields
@@ -101,7 +94,7 @@ func (h *handler) upload(w http.ResponseWriter, r *http.Request) error {
 		switch name := part.FormName(); name {
 		case "file":
 			if up != nil {
-				return httpx.Errorf(httpx.Invalid, "Send one file per upload.")
+				return errs.Errorf(errs.Invalid, "Send one file per upload.")
 			}
 			filename = cleanFilename(part.FileName())
 			if up, format, err = h.receive(part); err != nil {
@@ -122,7 +115,7 @@ func (h *handler) upload(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if up == nil {
-		return httpx.Errorf(httpx.Invalid, "The form has no part named \"file\".")
+		return errs.Errorf(errs.Invalid, "The form has no part named \"file\".")
 	}
 	return h.archive(w, r, up, format, filename, fields)
 }
@@ -137,14 +130,14 @@ func (h *handler) receive(part io.Reader) (*storage.Upload, audio.Format, error)
 	}
 	head = head[:n]
 	if n == 0 {
-		return nil, audio.Format{}, httpx.Errorf(httpx.Invalid, "The file is empty.")
+		return nil, audio.Format{}, errs.Errorf(errs.Invalid, "The file is empty.")
 	}
 	format, ok := audio.Sniff(head)
 	if !ok {
-		return nil, audio.Format{}, httpx.Errorf(httpx.Unsupported,
+		return nil, audio.Format{}, errs.Errorf(errs.Unsupported,
 			"This file is not a recording the archive can keep. Accepted: WAV/BWF, MP3, FLAC, OGG/Opus, M4A/AAC and AIFF.")
 	}
-	up, err := h.store.Create()
+	up, err := h.Store.Create()
 	if err != nil {
 		return nil, audio.Format{}, err
 	}
@@ -152,8 +145,8 @@ func (h *handler) receive(part io.Reader) (*storage.Upload, audio.Format, error)
 	// Straight from the part, no reader in between: each extra copy of the
 	// multipart reader's small pieces costs throughput. One byte past the
 	// limit tells "too large" from "exactly the limit".
-	copied, err := io.Copy(up, io.LimitReader(part, h.max+1-int64(n)))
-	if err == nil && int64(n)+copied > h.max {
+	copied, err := io.Copy(up, io.LimitReader(part, h.MaxUploadBytes+1-int64(n)))
+	if err == nil && int64(n)+copied > h.MaxUploadBytes {
 		err = h.tooLarge()
 	}
 	if err != nil {
@@ -163,18 +156,19 @@ func (h *handler) receive(part io.Reader) (*storage.Upload, audio.Format, error)
 	return up, format, nil
 }
 
-// readError turns a failure to read the request into the right answer: a
-// body over the limit is 413, a client that went away is logged only.
+// readError turns a failure while receiving into the right answer. A
+// coded error (the disk's, marked by storage) keeps its code; a body over
+// the limit is 413; anything else is the request's fault: a client that
+// went away (logged only, as 499) or a broken form.
 func (h *handler) readError(err error) error {
 	var tooBig *http.MaxBytesError
-	var herr *httpx.Error
 	switch {
-	case errors.As(err, &herr):
+	case errs.As(err) != nil:
 		return err
 	case errors.As(err, &tooBig):
 		return h.tooLarge()
 	}
-	return httpx.Wrap(httpx.Invalid, err, "The upload was interrupted or is not a valid multipart form.")
+	return errs.Wrap(errs.Invalid, err, "The upload was interrupted or is not a valid multipart form.")
 }
 
 // archive probes the received file and stores it: file in place first,
@@ -182,7 +176,7 @@ func (h *handler) readError(err error) error {
 func (h *handler) archive(w http.ResponseWriter, r *http.Request, up *storage.Upload, format audio.Format, filename string, fields metadata.Fields) error {
 	ctx := r.Context()
 	user, _ := auth.UserFrom(ctx)
-	edit, err := fields.Edit(h.env.Now())
+	edit, err := fields.Edit(h.Now())
 	if err != nil {
 		return err
 	}
@@ -190,20 +184,18 @@ func (h *handler) archive(w http.ResponseWriter, r *http.Request, up *storage.Up
 		return err
 	}
 	sum := up.Sum()
-	if id, err := h.env.DB.RecordingIDBySHA256(ctx, sum); err == nil {
-		return duplicate(id)
-	} else if !errors.Is(err, db.ErrNotFound) {
+	if err := h.DB.CheckNew(ctx, sum); err != nil {
 		return err
 	}
 	info, err := audio.Probe(up, up.Size(), format)
 	if err != nil {
-		return httpx.Wrap(httpx.Unsupported, err, fmt.Sprintf(
+		return errs.Wrap(errs.Unsupported, err, fmt.Sprintf(
 			"The file looks like %s but its header cannot be read: it may be damaged or cut short.", strings.ToUpper(format.Name)))
 	}
 	rec := db.Recording{
 		ID: uuid.New(), Title: titleFor(edit.Title, info.Title, filename), OriginalFilename: filename,
 		Format: format.Name, MIMEType: format.MIME, DurationSeconds: info.Duration, FileSizeBytes: up.Size(),
-		SHA256: sum, UploadedAt: h.env.Now(), UploadedBy: user.ID, RecordedDate: info.RecordedDate,
+		SHA256: sum, UploadedAt: h.Now(), UploadedBy: user.ID, RecordedDate: info.RecordedDate,
 	}
 	if edit.RecordedDate != nil {
 		rec.RecordedDate = *edit.RecordedDate
@@ -213,24 +205,20 @@ func (h *handler) archive(w http.ResponseWriter, r *http.Request, up *storage.Up
 			*f.dst = *f.src
 		}
 	}
-	if err := h.store.Commit(up, rec.ID, format.Ext); err != nil {
+	if err := up.Commit(rec.ID, format.Ext); err != nil {
 		return err
 	}
 	// The request may be cancelled now; the row must still be written or
-	// the file removed, so neither outlives the other.
+	// the file removed (the deferred Abort), so neither outlives the other.
 	ctx = context.WithoutCancel(ctx)
-	if err := h.env.DB.InsertRecording(ctx, rec); err != nil {
-		if rerr := h.store.Remove(rec.ID); rerr != nil {
-			httpx.Logger(ctx).Error("could not remove the file of a failed upload", "id", rec.ID, "err", rerr.Error())
-		}
-		var dup *db.DuplicateError
-		if errors.As(err, &dup) {
-			return duplicate(dup.ExistingID)
-		}
+	if err := h.DB.InsertRecording(ctx, rec); err != nil {
 		return err
 	}
+	if err := up.Keep(); err != nil {
+		httpx.Logger(ctx).Warn("closing an archived upload failed", "id", rec.ID, "err", err.Error())
+	}
 	h.drawWaveform(ctx, rec, format, info)
-	saved, err := h.env.DB.Recording(ctx, rec.ID, user.ID)
+	saved, err := h.DB.Recording(ctx, rec.ID, user.ID)
 	if err != nil {
 		return err
 	}
@@ -241,8 +229,8 @@ func (h *handler) archive(w http.ResponseWriter, r *http.Request, up *storage.Up
 // drawWaveform computes the peaks in the background: reading a 500 MB
 // file again must not hold up the answer. (On Lambda it runs first.)
 func (h *handler) drawWaveform(ctx context.Context, rec db.Recording, format audio.Format, info audio.Info) {
-	h.env.Background.Go(ctx, "waveform", 30*time.Minute, func(ctx context.Context) error {
-		f, err := h.store.Open(rec.ID, format.Ext)
+	h.Background.Go(ctx, "waveform", 30*time.Minute, func(ctx context.Context) error {
+		f, err := h.Store.Open(rec.ID, format.Ext)
 		if err != nil {
 			return err // deleted meanwhile, or worse: the log says which
 		}
@@ -254,13 +242,8 @@ func (h *handler) drawWaveform(ctx context.Context, rec db.Recording, format aud
 		if err != nil {
 			return fmt.Errorf("waveform of %s: %w", rec.ID, err)
 		}
-		return h.env.DB.SetPeaks(ctx, rec.ID, peaks)
+		return h.DB.SetPeaks(ctx, rec.ID, peaks)
 	})
-}
-
-func duplicate(id uuid.UUID) error {
-	return &httpx.Error{Code: httpx.Conflict, Message: "This exact file is already in the archive.",
-		Details: map[string]any{"existing_id": id}}
 }
 
 // titleFor prefers the form's title, then the file's own, then its name.
@@ -304,7 +287,7 @@ func readField(part io.Reader) (string, error) {
 		return "", err
 	}
 	if len(b) > maxFieldBytes {
-		return "", httpx.Errorf(httpx.Invalid, "A form field is longer than %d KB.", maxFieldBytes>>10)
+		return "", errs.Errorf(errs.Invalid, "A form field is longer than %d KB.", maxFieldBytes>>10)
 	}
 	return string(b), nil
 }
@@ -322,12 +305,4 @@ func setField(f *metadata.Fields, name, v string) {
 	case "notes":
 		f.Notes = &v
 	}
-}
-
-func humanBytes(n int64) string {
-	const mb = 1000 * 1000
-	if n >= mb {
-		return fmt.Sprintf("%d MB", n/mb)
-	}
-	return fmt.Sprintf("%d KB", (n+999)/1000)
 }

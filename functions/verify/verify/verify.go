@@ -6,22 +6,30 @@ package verify
 import (
 	"errors"
 	"net/http"
+	"time"
 
-	"bandarchive/shared/app"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
 	"bandarchive/shared/httpx"
 	"bandarchive/shared/routes"
 )
 
-type handler struct {
-	env *app.Env
+// Deps are what the verify function uses.
+type Deps struct {
+	DB       *db.DB
+	Sessions *auth.Sessions
+	AppName  string
+	Now      func() time.Time
 }
 
-// New returns the verify function's handler.
-func New(env *app.Env) (http.Handler, error) {
-	h := &handler{env: env}
-	return app.Routes(routes.Verify, map[string]http.Handler{
+type handler struct {
+	Deps
+}
+
+// NewHandler returns the verify function's handler.
+func NewHandler(d Deps) http.Handler {
+	h := &handler{d}
+	return routes.MustServe(routes.Verify, map[string]http.Handler{
 		"GET /auth/verify/{token}":  httpx.HandlerFunc(h.confirm),
 		"POST /auth/verify/{token}": httpx.HandlerFunc(h.signIn),
 	})
@@ -32,37 +40,37 @@ func New(env *app.Env) (http.Handler, error) {
 func (h *handler) confirm(w http.ResponseWriter, r *http.Request) error {
 	t, err := auth.ParseToken(r.PathValue("token"))
 	if err != nil {
-		return render(w, http.StatusBadRequest, malformedPage(h.env.Config.AppName))
+		return render(w, http.StatusBadRequest, malformedPage(h.AppName))
 	}
-	usable, err := h.env.DB.LinkUsable(r.Context(), t.Hash(), h.env.Now())
+	usable, err := h.DB.LinkUsable(r.Context(), t.Hash(), h.Now())
 	if err != nil {
 		return err
 	}
 	if !usable {
-		return render(w, http.StatusNotFound, expiredPage(h.env.Config.AppName))
+		return render(w, http.StatusNotFound, expiredPage(h.AppName))
 	}
-	return render(w, http.StatusOK, confirmPage(h.env.Config.AppName))
+	return render(w, http.StatusOK, confirmPage(h.AppName))
 }
 
 func (h *handler) signIn(w http.ResponseWriter, r *http.Request) error {
 	t, err := auth.ParseToken(r.PathValue("token"))
 	if err != nil {
-		return render(w, http.StatusBadRequest, malformedPage(h.env.Config.AppName))
+		return render(w, http.StatusBadRequest, malformedPage(h.AppName))
 	}
 	session := auth.NewToken()
-	u, err := h.env.DB.ConsumeLink(r.Context(), t.Hash(), h.env.Now(), db.NewSession{
-		TokenHash: session.Hash(), TTL: auth.SessionTTL, UserAgent: r.UserAgent(),
+	u, err := h.DB.ConsumeLink(r.Context(), t.Hash(), h.Now(), db.NewSession{
+		TokenHash: session.Hash(), TTL: auth.SessionTTL, UserAgent: r.UserAgent(), IP: httpx.ClientIP(r),
 	})
 	switch {
 	case errors.Is(err, db.ErrLinkInvalid):
-		return render(w, http.StatusNotFound, expiredPage(h.env.Config.AppName))
+		return render(w, http.StatusNotFound, expiredPage(h.AppName))
 	case errors.Is(err, db.ErrInviteGone):
-		return render(w, http.StatusNotFound, inviteGonePage(h.env.Config.AppName))
+		return render(w, http.StatusNotFound, inviteGonePage(h.AppName))
 	case err != nil:
 		return err
 	}
 	httpx.Logger(r.Context()).Info("signed in", "user_id", u.ID)
-	h.env.Sessions.SetCookie(w, session)
+	h.Sessions.SetCookie(w, session)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil
 }

@@ -1,4 +1,4 @@
-package verify
+package verify_test
 
 import (
 	"context"
@@ -8,9 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"bandarchive/functions/send-link/sendlink"
-	"bandarchive/functions/session/session"
-	"bandarchive/shared/app"
+	"bandarchive/functions"
 	"bandarchive/shared/apptest"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
@@ -19,7 +17,7 @@ import (
 
 // archive mounts what a sign-in goes through: send-link for the link,
 // verify, and session to see who is signed in.
-var archive = app.Combine(map[string]app.Builder{routes.SendLink: sendlink.New, routes.Verify: New, routes.Session: session.New}, nil)
+var archive = functions.Mount(nil, routes.SendLink, routes.Verify, routes.Session)
 
 func TestVerifyRefusesBadLinks(t *testing.T) {
 	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {

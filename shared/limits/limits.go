@@ -1,0 +1,35 @@
+// Package limits defines, once, the upload limits that the upload
+// function, the Nginx renderer and the local stack must agree on, and the
+// words a person sees when a file is over them.
+package limits
+
+import (
+	"fmt"
+
+	"bandarchive/shared/errs"
+)
+
+// DefaultMaxUploadBytes is MAX_UPLOAD_BYTES's default: 500 MB (MiB, as
+// Nginx counts).
+const DefaultMaxUploadBytes = 500 << 20
+
+// FormOverhead is what a one-request upload may carry on top of the file:
+// the multipart framing and the text fields.
+const FormOverhead = 1 << 20
+
+// TooLargeMessage is what a person reads when a file is over max.
+func TooLargeMessage(max int64) string {
+	return fmt.Sprintf("The file is larger than the archive accepts (at most %s).", HumanBytes(max))
+}
+
+// TooLarge is the error of a file over max.
+func TooLarge(max int64) error { return errs.Errorf(errs.TooLarge, "%s", TooLargeMessage(max)) }
+
+// HumanBytes writes a size for people, in decimal MB or KB.
+func HumanBytes(n int64) string {
+	const mb = 1000 * 1000
+	if n >= mb {
+		return fmt.Sprintf("%d MB", n/mb)
+	}
+	return fmt.Sprintf("%d KB", (n+999)/1000)
+}
