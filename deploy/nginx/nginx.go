@@ -277,7 +277,7 @@ func locations(table []routes.Route) ([]location, error) {
 		index[r.Path] = len(locs)
 		locs = append(locs, location{
 			Match: m, Path: r.Path, Methods: r.Method, Function: r.Function,
-			Upload: r.Function == routes.Upload,
+			Upload: r.LargeBody(),
 			Secret: httpx.RedactPath(Sample(r.Path)) != Sample(r.Path),
 		})
 	}

@@ -184,7 +184,7 @@ func (p *Parts) Serve(ctx context.Context, h http.Handler) error {
 func (p *Parts) RuntimeOptions() runtime.Options {
 	return runtime.Options{
 		Lambda: p.Config.OnLambda(), Port: p.Config.Port, InvokeAPI: p.Config.InvokeAPI,
-		Logger: p.Logger, Drain: p.Background.Wait,
+		Logger: p.Logger, Drain: p.Background.Wait, LargeBody: routes.LargeBody,
 	}
 }
 

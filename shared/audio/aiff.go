@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 )
@@ -35,7 +36,7 @@ func probeAIFF(src *source) (Info, error) {
 		if !ok {
 			break
 		}
-		id, size := string(ch[:4]), int64(be32(ch[4:]))
+		id, size := string(ch[:4]), int64(binary.BigEndian.Uint32(ch[4:]))
 		body := off + 8
 		switch id {
 		case "COMM":
@@ -51,7 +52,7 @@ func probeAIFF(src *source) (Info, error) {
 			present := min(size, src.size-body)
 			skip := int64(8)
 			if b, ok := src.full(body, 4); ok {
-				skip += int64(be32(b))
+				skip += int64(binary.BigEndian.Uint32(b))
 			}
 			skip = min(skip, present)
 			ssndStart, ssndBytes = body+skip, present-skip
@@ -66,9 +67,9 @@ func probeAIFF(src *source) (Info, error) {
 		return Info{}, errors.New("no COMM chunk")
 	}
 
-	channels := int(be16(comm))
-	frames := int64(be32(comm[2:]))
-	bits := int(be16(comm[6:]))
+	channels := int(binary.BigEndian.Uint16(comm))
+	frames := int64(binary.BigEndian.Uint32(comm[2:]))
+	bits := int(binary.BigEndian.Uint16(comm[6:]))
 	rate := extendedFloat(comm[8:18])
 
 	t := title
@@ -132,9 +133,9 @@ func aiffPCM(compression string, channels, bits int, offset, length int64) *PCM 
 // exponent, 64-bit mantissa with an explicit integer bit), as AIFF stores
 // its sample rate. Damaged values give 0 or a number the caller refuses.
 func extendedFloat(b []byte) float64 {
-	exp := int(be16(b) & 0x7FFF)
-	mant := be64(b[2:10])
-	if be16(b)&0x8000 != 0 || exp == 0 || exp == 0x7FFF || mant == 0 {
+	exp := int(binary.BigEndian.Uint16(b) & 0x7FFF)
+	mant := binary.BigEndian.Uint64(b[2:10])
+	if binary.BigEndian.Uint16(b)&0x8000 != 0 || exp == 0 || exp == 0x7FFF || mant == 0 {
 		return 0
 	}
 	return math.Ldexp(float64(mant), exp-16383-63)

@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"encoding/binary"
 	"errors"
 )
 
@@ -28,12 +29,12 @@ type streamInfo struct {
 
 func parseStreamInfo(b []byte) streamInfo {
 	return streamInfo{
-		minBlock:      int(be16(b)),
-		maxBlock:      int(be16(b[2:])),
+		minBlock:      int(binary.BigEndian.Uint16(b)),
+		maxBlock:      int(binary.BigEndian.Uint16(b[2:])),
 		sampleRate:    int(be24(b[10:]) >> 4),
 		channels:      int(b[12]>>1&7) + 1,
-		bitsPerSample: int(be16(b[12:])>>4&31) + 1,
-		totalSamples:  int64(b[13]&0x0F)<<32 | int64(be32(b[14:])),
+		bitsPerSample: int(binary.BigEndian.Uint16(b[12:])>>4&31) + 1,
+		totalSamples:  int64(b[13]&0x0F)<<32 | int64(binary.BigEndian.Uint32(b[14:])),
 	}
 }
 
@@ -154,7 +155,7 @@ func parseFLACFrame(b []byte, si streamInfo) (first, n int64, ok bool) {
 		if p+2 > len(b) {
 			return 0, 0, false
 		}
-		n, p = int64(be16(b[p:]))+1, p+2
+		n, p = int64(binary.BigEndian.Uint16(b[p:]))+1, p+2
 	default:
 		n = 256 << (bsCode - 8)
 	}

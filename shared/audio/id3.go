@@ -2,6 +2,7 @@ package audio
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"time"
 )
@@ -134,7 +135,7 @@ func skipExtendedHeader(src *source, off int64, version byte) int64 {
 		}
 		return off + n
 	}
-	return off + 4 + int64(be32(b))
+	return off + 4 + int64(binary.BigEndian.Uint32(b))
 }
 
 // undoUnsync removes the 0x00 stuffed after every 0xFF.
@@ -176,13 +177,13 @@ func (f *id3Frames) walk(src *source, start, end int64, h id3Header) {
 		case 2:
 			id, size = string(fh[:3]), int64(be24(fh[3:6]))
 		case 3:
-			id, size, flags = string(fh[:4]), int64(be32(fh[4:8])), fh[9]
+			id, size, flags = string(fh[:4]), int64(binary.BigEndian.Uint32(fh[4:8])), fh[9]
 		default:
 			id, flags = string(fh[:4]), fh[9]
 			var ok bool
 			if size, ok = syncsafe(fh[4:8]); !ok {
 				// Some writers (early iTunes) store a plain integer.
-				size = int64(be32(fh[4:8]))
+				size = int64(binary.BigEndian.Uint32(fh[4:8]))
 			}
 		}
 		if !validFrameID(id) || size > end-pos-hdrLen {

@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"encoding/binary"
 	"errors"
 )
 
@@ -193,21 +194,21 @@ func vbrHeader(b []byte, f mpegFrame) (frames, bytes int64, ok bool) {
 		at += 2
 	}
 	if len(b) >= at+8 && (string(b[at:at+4]) == "Xing" || string(b[at:at+4]) == "Info") {
-		flags := be32(b[at+4:])
+		flags := binary.BigEndian.Uint32(b[at+4:])
 		p := at + 8
 		if flags&1 != 0 && len(b) >= p+4 {
-			frames = int64(be32(b[p:]))
+			frames = int64(binary.BigEndian.Uint32(b[p:]))
 			p += 4
 		}
 		if flags&2 != 0 && len(b) >= p+4 {
-			bytes = int64(be32(b[p:]))
+			bytes = int64(binary.BigEndian.Uint32(b[p:]))
 		}
 		return frames, bytes, frames > 0
 	}
 	const vbriAt = 4 + 32
 	if len(b) >= vbriAt+18 && string(b[vbriAt:vbriAt+4]) == "VBRI" {
-		bytes = int64(be32(b[vbriAt+10:]))
-		frames = int64(be32(b[vbriAt+14:]))
+		bytes = int64(binary.BigEndian.Uint32(b[vbriAt+10:]))
+		frames = int64(binary.BigEndian.Uint32(b[vbriAt+14:]))
 		return frames, bytes, frames > 0
 	}
 	return 0, 0, false

@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"time"
@@ -56,15 +57,15 @@ func (w *mp4Walker) children(start, end int64, fn func(mp4Box)) {
 			return
 		}
 		b := mp4Box{typ: string(h[4:8]), body: off + 8}
-		switch size := int64(be32(h)); size {
+		switch size := int64(binary.BigEndian.Uint32(h)); size {
 		case 0: // to the end of the enclosing box
 			b.end = end
 		case 1: // a 64-bit size follows the type
 			ext, ok := w.src.full(off+8, 8)
-			if !ok || be64(ext) > math.MaxInt64/2 {
+			if !ok || binary.BigEndian.Uint64(ext) > math.MaxInt64/2 {
 				return
 			}
-			b.body, b.end = off+16, off+int64(be64(ext))
+			b.body, b.end = off+16, off+int64(binary.BigEndian.Uint64(ext))
 		default:
 			b.end = off + size
 		}
@@ -116,9 +117,9 @@ func (w *mp4Walker) readMoov(moov mp4Box, m *mp4Movie, now time.Time) {
 					p := w.payload(c, 12)
 					switch {
 					case len(p) >= 12 && p[0] == 1:
-						m.fragmentDuration = be64(p[4:])
+						m.fragmentDuration = binary.BigEndian.Uint64(p[4:])
 					case len(p) >= 8 && p[0] == 0:
-						m.fragmentDuration = uint64(be32(p[4:]))
+						m.fragmentDuration = uint64(binary.BigEndian.Uint32(p[4:]))
 					}
 				}
 			})
@@ -139,12 +140,12 @@ func (w *mp4Walker) readMoov(moov mp4Box, m *mp4Movie, now time.Time) {
 func timeHeader(p []byte) (timescale, duration uint64) {
 	switch {
 	case len(p) >= 32 && p[0] == 1:
-		timescale, duration = uint64(be32(p[20:])), be64(p[24:])
+		timescale, duration = uint64(binary.BigEndian.Uint32(p[20:])), binary.BigEndian.Uint64(p[24:])
 		if duration == math.MaxUint64 {
 			duration = 0
 		}
 	case len(p) >= 20 && p[0] == 0:
-		timescale, duration = uint64(be32(p[12:])), uint64(be32(p[16:]))
+		timescale, duration = uint64(binary.BigEndian.Uint32(p[12:])), uint64(binary.BigEndian.Uint32(p[16:]))
 		if duration == math.MaxUint32 {
 			duration = 0
 		}
@@ -203,9 +204,9 @@ func (w *mp4Walker) readSampleEntry(stsd mp4Box) (rate, channels int) {
 	if len(p) < 28 {
 		return 0, 0
 	}
-	rate, channels = int(be32(p[24:])>>16), int(be16(p[16:]))
+	rate, channels = int(binary.BigEndian.Uint32(p[24:])>>16), int(binary.BigEndian.Uint16(p[16:]))
 	children := entry.body + 28
-	switch be16(p[8:]) {
+	switch binary.BigEndian.Uint16(p[8:]) {
 	case 1:
 		children += 16
 	case 2:
@@ -347,7 +348,7 @@ func (w *mp4Walker) itemText(item mp4Box) string {
 		if len(p) < 8 {
 			return
 		}
-		switch be32(p) & 0xFFFFFF { // well-known type
+		switch binary.BigEndian.Uint32(p) & 0xFFFFFF { // well-known type
 		case 1:
 			s = string(p[8:])
 		case 2:

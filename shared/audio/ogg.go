@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"encoding/binary"
 	"errors"
 )
 
@@ -46,9 +47,9 @@ func parseOggPage(b []byte) (oggPage, bool) {
 	}
 	p := oggPage{
 		flags:    b[5],
-		granule:  le64(b[6:]),
-		serial:   le32(b[14:]),
-		crc:      le32(b[22:]),
+		granule:  binary.LittleEndian.Uint64(b[6:]),
+		serial:   binary.LittleEndian.Uint32(b[14:]),
+		crc:      binary.LittleEndian.Uint32(b[22:]),
 		segments: b[oggHeaderLen : oggHeaderLen+n],
 	}
 	for _, s := range p.segments {
@@ -70,9 +71,9 @@ type oggCodec struct {
 func parseOggCodec(b []byte) (oggCodec, bool) {
 	switch {
 	case len(b) >= 16 && string(b[:7]) == "\x01vorbis":
-		return oggCodec{channels: int(b[11]), sampleRate: int(le32(b[12:]))}, true
+		return oggCodec{channels: int(b[11]), sampleRate: int(binary.LittleEndian.Uint32(b[12:]))}, true
 	case len(b) >= 16 && string(b[:8]) == "OpusHead":
-		return oggCodec{opus: true, channels: int(b[9]), preSkip: uint64(le16(b[10:])), sampleRate: int(le32(b[12:]))}, true
+		return oggCodec{opus: true, channels: int(b[9]), preSkip: uint64(binary.LittleEndian.Uint16(b[10:])), sampleRate: int(binary.LittleEndian.Uint32(b[12:]))}, true
 	}
 	return oggCodec{}, false
 }

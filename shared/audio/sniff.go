@@ -2,6 +2,7 @@ package audio
 
 import (
 	"bytes"
+	"encoding/binary"
 	"time"
 
 	"github.com/gabriel-vasile/mimetype"
@@ -111,7 +112,7 @@ func sniffMP4(b []byte, whole bool) bool {
 	if len(b) < 16 || string(b[4:8]) != "ftyp" {
 		return false
 	}
-	if size := be32(b); size < 16 || size > maxFtypBox || !mp4Brand(string(b[8:12])) {
+	if size := binary.BigEndian.Uint32(b); size < 16 || size > maxFtypBox || !mp4Brand(string(b[8:12])) {
 		return false
 	}
 	m := readMP4Movie(&source{r: bytes.NewReader(b), size: int64(len(b))}, time.Time{})

@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"encoding/binary"
 	"strings"
 	"time"
 	"unicode"
@@ -42,10 +43,11 @@ func latin1(s string) string {
 func decodeUTF16(b []byte, bigEndian bool) string {
 	units := make([]uint16, 0, len(b)/2)
 	for i := 0; i+1 < len(b); i += 2 {
-		u := uint16(b[i]) | uint16(b[i+1])<<8
+		var order binary.ByteOrder = binary.LittleEndian
 		if bigEndian {
-			u = be16(b[i:])
+			order = binary.BigEndian
 		}
+		u := order.Uint16(b[i:])
 		if u == 0 {
 			break
 		}

@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"encoding/binary"
 	"strings"
 	"time"
 )
@@ -16,7 +17,7 @@ func readVorbisComments(b []byte, t *tags, now time.Time) {
 		if len(b) < 4 {
 			return "", false
 		}
-		n := int64(le32(b))
+		n := int64(binary.LittleEndian.Uint32(b))
 		b = b[4:]
 		if n > int64(len(b)) {
 			b = nil
@@ -32,7 +33,7 @@ func readVorbisComments(b []byte, t *tags, now time.Time) {
 	if len(b) < 4 {
 		return
 	}
-	count := le32(b)
+	count := binary.LittleEndian.Uint32(b)
 	b = b[4:]
 	for i := uint32(0); i < count && i < maxComments; i++ {
 		c, ok := next()

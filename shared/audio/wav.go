@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"encoding/binary"
 	"errors"
 	"time"
 )
@@ -48,7 +49,7 @@ func probeWAV(src *source) (Info, error) {
 	if (magic != "RIFF" && magic != "RF64" && magic != "BW64") || string(hdr[8:12]) != "WAVE" {
 		return Info{}, errors.New("not a RIFF/WAVE file")
 	}
-	riffSize := le32(hdr[4:])
+	riffSize := binary.LittleEndian.Uint32(hdr[4:])
 
 	var (
 		format        *wavFormat
@@ -65,12 +66,12 @@ func probeWAV(src *source) (Info, error) {
 		if !ok {
 			break
 		}
-		id, size := string(ch[:4]), int64(le32(ch[4:]))
+		id, size := string(ch[:4]), int64(binary.LittleEndian.Uint32(ch[4:]))
 		body := off + 8
 		switch id {
 		case "ds64":
 			if b, ok := src.full(body, 16); ok {
-				ds64Data = int64(min(le64(b[8:16]), uint64(src.size)))
+				ds64Data = int64(min(binary.LittleEndian.Uint64(b[8:16]), uint64(src.size)))
 			}
 		case "fmt ":
 			b := src.read(body, min(size, 40))
@@ -78,19 +79,19 @@ func probeWAV(src *source) (Info, error) {
 				return Info{}, errors.New("fmt chunk is cut short")
 			}
 			f := wavFormat{
-				tag:        le16(b),
-				channels:   int(le16(b[2:])),
-				sampleRate: int(le32(b[4:])),
-				byteRate:   int(le32(b[8:])),
-				blockAlign: int(le16(b[12:])),
+				tag:        binary.LittleEndian.Uint16(b),
+				channels:   int(binary.LittleEndian.Uint16(b[2:])),
+				sampleRate: int(binary.LittleEndian.Uint32(b[4:])),
+				byteRate:   int(binary.LittleEndian.Uint32(b[8:])),
+				blockAlign: int(binary.LittleEndian.Uint16(b[12:])),
 			}
 			if f.tag == 0xFFFE && len(b) >= 26 { // WAVE_FORMAT_EXTENSIBLE: the sub-format's tag
-				f.tag = le16(b[24:])
+				f.tag = binary.LittleEndian.Uint16(b[24:])
 			}
 			format = &f
 		case "fact":
 			if b, ok := src.full(body, 4); ok {
-				factFrames = int64(le32(b))
+				factFrames = int64(binary.LittleEndian.Uint32(b))
 			}
 		case "data":
 			dataStart = body
@@ -170,7 +171,7 @@ func wavDuration(f wavFormat, dataBytes, factFrames int64) *float64 {
 // a LIST/INFO chunk.
 func readRIFFInfo(b []byte, t *tags, now time.Time) {
 	for len(b) >= 8 {
-		id, size := string(b[:4]), int64(le32(b[4:]))
+		id, size := string(b[:4]), int64(binary.LittleEndian.Uint32(b[4:]))
 		b = b[8:]
 		if size > int64(len(b)) {
 			size = int64(len(b))

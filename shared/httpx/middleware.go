@@ -137,14 +137,16 @@ func RedactPath(p string) string {
 	if clean := path.Clean(p); clean != p && clean+"/" != p {
 		p = clean // "/x/../auth/verify/t" is the same link
 	}
+	// Paths are matched as Nginx and a browser may spell them: any case.
+	lower := strings.ToLower(p)
 	for _, prefix := range secretPrefixes {
-		if strings.HasPrefix(p, prefix) && len(p) > len(prefix) {
+		if strings.HasPrefix(lower, prefix) && len(p) > len(prefix) {
 			rest := p[len(prefix):]
 			tail := ""
 			if i := strings.IndexByte(rest, '/'); i >= 0 {
 				tail = rest[i:]
 			}
-			return prefix + "REDACTED" + tail
+			return p[:len(prefix)] + "REDACTED" + tail
 		}
 	}
 	return p

@@ -201,6 +201,9 @@ func TestRedactPath(t *testing.T) {
 		{"without the slash it is unchanged", "/auth/verify", "/auth/verify"},
 		{"send-link is unchanged", "/auth/send-link", "/auth/send-link"},
 		{"root is unchanged", "/", "/"},
+		{"verify link in another case", "/Auth/Verify/abcDEF-_123", "/Auth/Verify/REDACTED"},
+		{"join page in capitals", "/JOIN/abcDEF-_123", "/JOIN/REDACTED"},
+		{"join API in mixed case, cleaned", "/x/../aUtH/jOiN/abcDEF-_123", "/aUtH/jOiN/REDACTED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

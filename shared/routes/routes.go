@@ -3,6 +3,11 @@
 // Nginx config, template.yaml and the tests all read it from here.
 package routes
 
+import (
+	"net/http"
+	"strings"
+)
+
 // Function names, as used in functions/<name>, template.yaml and events.
 const (
 	SendLink   = "send-link"
@@ -24,6 +29,36 @@ type Route struct {
 
 // Pattern is the ServeMux pattern "METHOD /path".
 func (r Route) Pattern() string { return r.Method + " " + r.Path }
+
+// LargeBody reports whether the route takes bodies as large as a
+// recording: its proxy streams them, and the server bounds them by a
+// minimum rate rather than a total time.
+func (r Route) LargeBody() bool { return r.Function == Upload && r.Method != "GET" }
+
+// LargeBody reports whether req goes to a route that takes large bodies.
+func LargeBody(req *http.Request) bool {
+	for _, r := range table {
+		if r.LargeBody() && req.Method == r.Method && matches(r.Path, req.URL.Path) {
+			return true
+		}
+	}
+	return false
+}
+
+// matches reports whether a path fits a table path, whose {wildcards}
+// stand for one segment each.
+func matches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i, p := range ps {
+		if !strings.HasPrefix(p, "{") && p != xs[i] {
+			return false
+		}
+	}
+	return true
+}
 
 // Table lists every API route. GET patterns also answer HEAD in ServeMux.
 var table = []Route{

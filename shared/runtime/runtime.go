@@ -31,6 +31,14 @@ type Options struct {
 	Drain func(context.Context) error
 	// ShutdownTimeout bounds the graceful shutdown.
 	ShutdownTimeout time.Duration
+
+	// Body deadlines of the self-hosted edge (see DefaultBodyTimeout):
+	// BodyTimeout bounds a small body; a body for which LargeBody reports
+	// true must bring MinBodyBytes within every BodyWindow instead.
+	BodyTimeout  time.Duration
+	BodyWindow   time.Duration
+	MinBodyBytes int64
+	LargeBody    func(*http.Request) bool
 }
 
 // Start serves h until the process is told to stop. Under a Lambda runtime
@@ -58,6 +66,16 @@ func Serve(ctx context.Context, l net.Listener, h http.Handler, o Options) error
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 30 * time.Second
 	}
+	if o.BodyTimeout == 0 {
+		o.BodyTimeout = DefaultBodyTimeout
+	}
+	if o.BodyWindow == 0 {
+		o.BodyWindow = DefaultBodyWindow
+	}
+	if o.MinBodyBytes == 0 {
+		o.MinBodyBytes = DefaultMinBodyBytes
+	}
+	h = bodyDeadlines(h, o)
 	if o.InvokeAPI {
 		mux := http.NewServeMux()
 		mux.Handle("POST "+InvokePath, InvokeAPIHandler(h))
@@ -89,8 +107,8 @@ func Serve(ctx context.Context, l net.Listener, h http.Handler, o Options) error
 
 // NewServer returns an http.Server with timeouts fit for the archive:
 // headers must arrive quickly, but a 500 MB upload on a slow line may take
-// most of an hour, so the body has no overall read deadline; idle
-// connections are closed.
+// most of an hour, so the server has no overall read deadline (Serve puts
+// one on each body instead); idle connections are closed.
 func NewServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,

@@ -40,8 +40,35 @@ func (h *handler) audio(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("open the file of recording %s: %w", rec.ID, err)
 	}
 	defer f.Close()
+	if onlyEmptySuffixes(r.Header.Get("Range")) {
+		// "the last 0 bytes" is unsatisfiable (RFC 9110 14.1.3); net/http
+		// would answer a 206 with an inverted Content-Range.
+		st, err := f.Stat()
+		if err != nil {
+			return fmt.Errorf("stat the file of recording %s: %w", rec.ID, err)
+		}
+		hdr.Set("Content-Range", fmt.Sprintf("bytes */%d", st.Size()))
+		w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+		return nil
+	}
 	http.ServeContent(w, r, "", rec.UploadedAt, f)
 	return nil
+}
+
+// onlyEmptySuffixes reports whether a Range header asks only for suffixes
+// of length zero ("bytes=-0"), which no file can satisfy.
+func onlyEmptySuffixes(h string) bool {
+	specs, ok := strings.CutPrefix(h, "bytes=")
+	if !ok {
+		return false
+	}
+	for spec := range strings.SplitSeq(specs, ",") {
+		spec = strings.TrimSpace(spec)
+		if n, ok := strings.CutPrefix(spec, "-"); !ok || strings.Trim(n, "0") != "" || n == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // Attachment is a Content-Disposition that offers name for saving: an

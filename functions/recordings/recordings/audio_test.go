@@ -31,6 +31,8 @@ func TestAudioRangesAndCaching(t *testing.T) {
 			{"open end", fmt.Sprintf("bytes=%d-", size-10), http.StatusPartialContent, size - 10, size, fmt.Sprintf("bytes %d-%d/%d", size-10, size-1, size)},
 			{"suffix", "bytes=-500", http.StatusPartialContent, size - 500, size, fmt.Sprintf("bytes %d-%d/%d", size-500, size-1, size)},
 			{"unsatisfiable", fmt.Sprintf("bytes=%d-", size+10), http.StatusRequestedRangeNotSatisfiable, 0, 0, fmt.Sprintf("bytes */%d", size)},
+			{"empty suffix", "bytes=-0", http.StatusRequestedRangeNotSatisfiable, 0, 0, fmt.Sprintf("bytes */%d", size)},
+			{"empty suffixes", "bytes=-0, -00", http.StatusRequestedRangeNotSatisfiable, 0, 0, fmt.Sprintf("bytes */%d", size)},
 		}
 		for _, tt := range tests {
 			req := apptest.NewRequest(t, "GET", audio, nil)
