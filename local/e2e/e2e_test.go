@@ -311,7 +311,11 @@ func (s shots) take(t *testing.T, ctx context.Context, name string) {
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.scrollTo(0, 0), true`)); err != nil {
 			t.Fatalf("scroll %s to the top: %v", name, err)
 		}
-		time.Sleep(150 * time.Millisecond) // let the layout settle
+		// Two animation frames: the new layout has been painted.
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+			`new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))`, chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatalf("wait for %s to paint: %v", name, err)
+		}
 		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
