@@ -1,6 +1,8 @@
 // api.js: a small fetch wrapper for the archive's JSON API.
 // Every error becomes an ApiError carrying the HTTP status, the server's
-// error code and its message (written for people, so pages show it as is).
+// error code and its message (written for people, so pages show it as is),
+// and, when one input was wrong, the name of that form field (ui.js's
+// showApiFieldError marks it).
 
 export class ApiError extends Error {
   constructor(status, code, message, body = null, headers = null) {
@@ -9,6 +11,8 @@ export class ApiError extends Error {
     this.status = status; // 0 when the server could not be reached
     this.code = code;
     this.body = body; // the whole error body, e.g. body.error.existing_id
+    // The invalid input, named as the form field (title, venue, email…), or null.
+    this.field = (body && body.error && typeof body.error.field === 'string' && body.error.field) || null;
     this.headers = headers;
   }
 }

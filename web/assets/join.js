@@ -1,7 +1,9 @@
 // join.js: the invite page (/join/{token}). Checks the invite, then asks for
 // email and name; the account is made when the mailed link is opened.
 import { api } from './api.js';
-import { $, say, formatDateTime, formatWait } from './ui.js';
+import {
+  $, say, formatDateTime, formatWait, showFieldError, showApiFieldError, clearFieldErrors,
+} from './ui.js';
 
 // The token is the path segment after /join/; it never leaves this page
 // except in the two requests to /auth/join/{token}.
@@ -40,18 +42,12 @@ async function check() {
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   error.textContent = '';
+  clearFieldErrors(form);
   const name = $('#join-name');
   const email = $('#join-email');
-  for (const input of [name, email]) input.removeAttribute('aria-invalid');
-  if (!name.value.trim()) {
-    error.textContent = 'Please enter your name.';
-    name.setAttribute('aria-invalid', 'true');
-    return name.focus();
-  }
+  if (!name.value.trim()) return showFieldError(form, name.name, 'Please enter your name.');
   if (!email.value.trim() || !email.checkValidity()) {
-    error.textContent = 'Please enter your email address, like name@example.org.';
-    email.setAttribute('aria-invalid', 'true');
-    return email.focus();
+    return showFieldError(form, email.name, 'Please enter your email address, like name@example.org.');
   }
   submit.disabled = true;
   try {
@@ -69,7 +65,7 @@ form.addEventListener('submit', async (event) => {
     else if (err.status === 429) {
       const wait = Number(err.headers?.get('Retry-After'));
       error.textContent = wait > 0 ? `${err.message} You can try again in about ${formatWait(wait)}.` : err.message;
-    } else error.textContent = err.message;
+    } else if (!showApiFieldError(form, err)) error.textContent = err.message; // else shown beside the field
   } finally {
     submit.disabled = false;
   }

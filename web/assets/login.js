@@ -1,27 +1,20 @@
 // login.js: ask for a magic sign-in link (POST /auth/send-link).
 import { api } from './api.js';
-import { $, say, formatWait } from './ui.js';
+import { $, say, formatWait, showFieldError, clearFieldErrors } from './ui.js';
 
 const form = $('#login-form');
 const email = $('#email');
 const button = $('#send-link');
-const fieldError = $('#email-error');
 
 if (new URLSearchParams(location.search).get('expired') === '1') $('#expired').hidden = false;
 email.focus();
 
-function showFieldError(message) {
-  fieldError.textContent = message;
-  email.setAttribute('aria-invalid', message ? 'true' : 'false');
-}
-
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
-  showFieldError('');
+  clearFieldErrors(form);
   const value = email.value.trim();
   if (!value || !email.checkValidity()) {
-    showFieldError('Please enter your email address, like name@example.org.');
-    email.focus();
+    showFieldError(form, email.name, 'Please enter your email address, like name@example.org.');
     return;
   }
   button.disabled = true;
@@ -30,10 +23,9 @@ form.addEventListener('submit', async (event) => {
     const res = await api('/auth/send-link', { method: 'POST', json: { email: value } });
     say(res?.message || 'If that address belongs to a member, a sign-in link is on its way. Check your mail.', 'success');
   } catch (err) {
-    if (err.status === 400) {
-      showFieldError(err.message);
+    // A refused request names the field that is wrong; email is the only one here.
+    if (err.status === 400 && showFieldError(form, err.field || email.name, err.message)) {
       say('');
-      email.focus();
     } else if (err.status === 429) {
       const wait = Number(err.headers?.get('Retry-After'));
       say(wait > 0 ? `${err.message} You can try again in about ${formatWait(wait)}.` : err.message, 'error');

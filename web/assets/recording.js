@@ -6,7 +6,7 @@ import { renderAverage, scoreControl } from './stars.js';
 import { attach, decodePeaks } from './waveform.js';
 import {
   $, say, formatClock, formatDate, formatDateTime, formatDuration, formatSize,
-  scoredText, recordingTitle,
+  scoredText, recordingTitle, showApiFieldError, clearFieldErrors,
 } from './ui.js';
 
 const id = decodeURIComponent(location.pathname.split('/')[2] || '');
@@ -142,7 +142,7 @@ function openEdit() {
   $('#edit-source').value = rec.source || '';
   $('#edit-notes').value = rec.notes || '';
   editError.textContent = '';
-  form.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
+  clearFieldErrors(form);
   form.hidden = false;
   details.hidden = true;
   editBtn.setAttribute('aria-expanded', 'true');
@@ -165,6 +165,7 @@ form.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeEdit(); }
 form.addEventListener('submit', async (e) => {
   e.preventDefault();
   editError.textContent = '';
+  clearFieldErrors(form);
   const save = $('#save');
   save.disabled = true;
   try {
@@ -182,11 +183,9 @@ form.addEventListener('submit', async (e) => {
     closeEdit();
     say('Details saved.', 'success');
   } catch (err) {
-    editError.textContent = err.message;
-    // If the server names the field, point at it.
-    const field = err.body?.error?.field;
-    const input = field && $(`#edit-${String(field).replace('_', '-')}`);
-    if (input) { input.setAttribute('aria-invalid', 'true'); input.focus(); }
+    // When the archive names the field that is wrong, the message goes
+    // beside that field and the focus to it; otherwise above the form.
+    if (!showApiFieldError(form, err)) editError.textContent = err.message;
   } finally {
     save.disabled = false;
   }

@@ -107,3 +107,82 @@ export function scoredText(count, members) {
 export function recordingTitle(r) {
   return r.title || r.original_filename || 'Untitled recording';
 }
+
+// ---------- field errors ----------
+// A field the archive (or the page) finds wrong is marked the same way on
+// every page: aria-invalid="true" on the control, the message in an error
+// element below it that the control's aria-describedby names (the page's
+// own #<control id>-error if it has one, else one made here), and the
+// focus moved to the control, so a screen reader reads its label, that it
+// is invalid, its hint and the message. The marking goes when that field
+// is edited, and for the whole form when the page calls clearFieldErrors
+// as the form is sent again.
+
+function fieldControl(form, name) {
+  const el = name ? form.elements.namedItem(name) : null;
+  return el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement ? el : null;
+}
+
+function fieldErrorId(el) {
+  return `${el.id || `${el.form?.id || 'form'}-${el.name}`}-error`;
+}
+
+// The control's error element, made (below the field's hint) and linked
+// from aria-describedby the first time it is needed.
+function fieldErrorElement(el) {
+  const id = fieldErrorId(el);
+  let out = document.getElementById(id);
+  if (!out) {
+    out = h('p', { id, class: 'form-error field-error' });
+    (el.closest('.field') || el.parentElement).append(out);
+  }
+  const ids = (el.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+  if (!ids.includes(id)) el.setAttribute('aria-describedby', [...ids, id].join(' '));
+  return out;
+}
+
+// Editing a marked field clears its marking: the person is putting it right.
+const watchedForms = new WeakSet();
+function watchEdits(form) {
+  if (watchedForms.has(form)) return;
+  watchedForms.add(form);
+  const edited = (e) => {
+    const el = e.target;
+    if (el instanceof Element && el.getAttribute('aria-invalid') === 'true' && el.name) clearFieldErrors(form, el.name);
+  };
+  form.addEventListener('input', edited);
+  form.addEventListener('change', edited);
+}
+
+/**
+ * showFieldError(form, 'venue', 'The venue is too long…') marks the control
+ * named "venue" in form. Returns false, marking nothing, when the form has
+ * no such control, so the caller can show the message elsewhere.
+ * Option focus (default true): move the focus to the control.
+ */
+export function showFieldError(form, name, message, { focus = true } = {}) {
+  const el = fieldControl(form, name);
+  if (!el) return false;
+  watchEdits(form);
+  el.setAttribute('aria-invalid', 'true');
+  fieldErrorElement(el).textContent = message;
+  if (focus) el.focus();
+  return true;
+}
+
+// The API's error named a field of this form (err.field, see api.js): mark
+// it with the server's message. False when it named none of this form's.
+export function showApiFieldError(form, err, options) {
+  return Boolean(err && err.field) && showFieldError(form, err.field, err.message, options);
+}
+
+// Clears the marking of the field named name, or of every field in form.
+export function clearFieldErrors(form, name = null) {
+  const controls = name ? [fieldControl(form, name)] : [...form.elements];
+  for (const el of controls) {
+    if (!el || !el.hasAttribute('aria-invalid')) continue;
+    el.removeAttribute('aria-invalid');
+    const msg = document.getElementById(fieldErrorId(el));
+    if (msg) msg.textContent = '';
+  }
+}

@@ -2,12 +2,15 @@
 // XMLHttpRequest (fetch has no upload progress), at most two at a time.
 import { errorFrom, fallbackMessage } from './api.js';
 import { initNav } from './nav.js';
-import { $, h, say, formatSize, formatWait } from './ui.js';
+import {
+  $, h, say, formatSize, formatWait, showApiFieldError, clearFieldErrors,
+} from './ui.js';
 
 const PARALLEL = 2;
 const FIELDS = ['title', 'recorded_date', 'venue', 'source', 'notes'];
 
 const input = $('#files');
+const fieldsForm = $('#fields');
 const zone = $('#dropzone');
 const list = $('#uploads');
 
@@ -32,6 +35,7 @@ function currentFields(single) {
 function addFiles(fileList) {
   const files = [...fileList];
   if (!files.length) return;
+  clearFieldErrors(fieldsForm); // the details are being sent again
   const fields = currentFields(files.length === 1);
   if (fields.title) $('#title').value = ''; // a title belongs to that one file
   const section = $('#uploads-section');
@@ -58,7 +62,7 @@ function makeItem(file, fields) {
     h('div', { class: 'top' }, h('span', { class: 'name' }, file.name), h('span', { class: 'size' }, formatSize(file.size))),
     progress,
     h('div', { class: 'bottom' }, h('span', {}, status, ' ', detail), extra));
-  const item = { file, fields, el, progress, status, detail, extra, xhr: null };
+  const item = { file, fields, el, progress, status, detail, extra, xhr: null, badField: null };
   setExtra(item, h('button', { type: 'button', class: 'quiet', onclick: () => cancel(item) }, 'Cancel'));
   return item;
 }
@@ -78,6 +82,16 @@ function retryButton(item) {
 }
 
 function retry(item) {
+  if (item.badField) {
+    // The archive refused one of the details: send what the field says now.
+    const name = item.badField;
+    item.badField = null;
+    const value = fieldsForm.elements.namedItem(name)?.value.trim();
+    if (value) item.fields[name] = value;
+    else delete item.fields[name];
+    if (name === 'title') $('#title').value = ''; // as in addFiles: it belonged to this file
+    clearFieldErrors(fieldsForm);
+  }
   item.el.className = 'upload-item';
   item.progress.value = 0;
   item.status.textContent = 'Waiting';
@@ -160,8 +174,24 @@ function finished(item, code, body) {
   } else if (code === 401) {
     sessionEnded(item);
   } else {
+    if (err.field) markField(item, err);
     end(item, 'failed', err.message || fallbackMessage(code), retryButton(item));
   }
+}
+
+// The archive refused one of the details sent with the file: mark that
+// field above, with the archive's message, so it can be put right before
+// "Try again" (which then sends the field's new value).
+function markField(item, err) {
+  const field = fieldsForm.elements.namedItem(err.field);
+  if (!field || !('value' in field)) return;
+  item.badField = err.field;
+  const sent = item.fields[err.field] ?? '';
+  // addFiles empties the title once it is sent: put it back to be corrected.
+  if (err.field === 'title' && sent && !field.value.trim()) field.value = sent;
+  if (field.value.trim() !== sent) return; // already changed since this file was sent
+  // Several files of one batch fail the same way: move the focus only once.
+  showApiFieldError(fieldsForm, err, { focus: field.getAttribute('aria-invalid') !== 'true' });
 }
 
 // Sending the person to sign in at once would lose the list of what was
