@@ -31,7 +31,7 @@ import (
 
 // maxUpload is the stack's MAX_UPLOAD_BYTES: small, so Nginx's limit can
 // be crossed cheaply.
-const maxUpload = 1000 * 1000
+const maxUpload = 1 << 20
 
 // TestStack starts one stack (real PostgreSQL, the function binaries as
 // processes, real Nginx) and sends everything through Nginx, as a browser

@@ -25,11 +25,12 @@ func TooLargeMessage(max int64) string {
 // TooLarge is the error of a file over max.
 func TooLarge(max int64) error { return errs.Errorf(errs.TooLarge, "%s", TooLargeMessage(max)) }
 
-// HumanBytes writes a size for people, in decimal MB or KB.
+// HumanBytes writes a size for people in MB and KB of 1024, as operating
+// systems show file sizes: the default limit, 500 << 20 bytes, reads
+// "500 MB", not "524 MB".
 func HumanBytes(n int64) string {
-	const mb = 1000 * 1000
-	if n >= mb {
-		return fmt.Sprintf("%d MB", n/mb)
+	if n >= 1<<20 {
+		return fmt.Sprintf("%d MB", n>>20)
 	}
-	return fmt.Sprintf("%d KB", (n+999)/1000)
+	return fmt.Sprintf("%d KB", (n+1023)>>10)
 }
