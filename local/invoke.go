@@ -36,7 +36,7 @@ func invoke(ctx context.Context, function, eventPath string, stdin io.Reader, st
 		return err
 	}
 	// As on Lambda: nothing runs after the answer.
-	p, err := app.Open(ctx, append(os.Environ(), "AWS_LAMBDA_RUNTIME_API=local-invoke"), stderr)
+	p, err := app.Open(ctx, function, append(os.Environ(), "AWS_LAMBDA_RUNTIME_API=local-invoke"), stderr)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	if err := db.MigrateCommand(ctx, os.Environ(), stderr); err != nil {
 		return err
 	}
-	p, err := app.Open(ctx, os.Environ(), stderr)
+	p, err := app.Open(ctx, "", os.Environ(), stderr)
 	if err != nil {
 		return err
 	}

@@ -81,13 +81,17 @@ func NewSender(cfg config.Config, log *slog.Logger) mail.Sender {
 
 // Open reads the configuration from environ, connects to the database and
 // checks that its schema suits this binary: the start of every process
-// that serves functions.
-func Open(ctx context.Context, environ []string, stderr io.Writer) (*Parts, error) {
+// that serves functions. Its logs name the function the process serves,
+// when it serves one.
+func Open(ctx context.Context, function string, environ []string, stderr io.Writer) (*Parts, error) {
 	cfg, err := config.Load(environ)
 	if err != nil {
 		return nil, err
 	}
 	log := NewLogger(stderr, cfg.LogLevel)
+	if function != "" {
+		log = log.With("function", function)
+	}
 	database, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
@@ -147,12 +151,11 @@ func Run(ctx context.Context, function string, args []string, environ []string, 
 	if len(args) > 0 && args[0] == "migrate" {
 		return db.MigrateCommand(ctx, environ, stderr)
 	}
-	p, err := Open(ctx, environ, stderr)
+	p, err := Open(ctx, function, environ, stderr)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	p.Logger = p.Logger.With("function", function)
 	h, err := build(p)
 	if err != nil {
 		return err
