@@ -72,3 +72,24 @@ func TestParseRetryAfterHuge(t *testing.T) {
 		t.Errorf("got %v, %v, want a wait of more than a day", got, ok)
 	}
 }
+
+func TestNormaliseAddress(t *testing.T) {
+	for in, want := range map[string]string{
+		"  Ann@Band.Example ": "ann@band.example",
+		"José@band.example":   "josé@band.example",
+	} {
+		if got, err := NormaliseAddress(in); err != nil || got != want {
+			t.Errorf("NormaliseAddress(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{
+		"", "ann", "Ann <ann@band.example>", "ann\x00@band.example",
+		"\xff\xfe@band.example", "ann@band\xc3\x28.example", // invalid UTF-8: ToLower would make it U+FFFD
+		"\ufffd@band.example", "ann\u202e@band.example", "ann@\u2066band.example", "an\u200bn@band.example",
+		"ann\u0085@band.example", "ann@band.example\r\nBcc: all@band.example",
+	} {
+		if got, err := NormaliseAddress(in); err == nil {
+			t.Errorf("NormaliseAddress(%q) = %q, want an error", in, got)
+		}
+	}
+}
