@@ -94,14 +94,14 @@ func (h *handler) upload(w http.ResponseWriter, r *http.Request) error {
 		switch name := part.FormName(); name {
 		case "file":
 			if up != nil {
-				return errs.Errorf(errs.Invalid, "Send one file per upload.")
+				return errs.InvalidField("file", "Send one file per upload.")
 			}
 			filename = cleanFilename(part.FileName())
 			if up, format, err = h.receive(part); err != nil {
 				return err
 			}
 		case "title", "recorded_date", "venue", "source", "notes":
-			v, err := readField(part)
+			v, err := readField(part, name)
 			if err != nil {
 				return h.readError(err)
 			}
@@ -109,13 +109,13 @@ func (h *handler) upload(w http.ResponseWriter, r *http.Request) error {
 				setField(&fields, name, v)
 			}
 		default:
-			if _, err := readField(part); err != nil {
+			if _, err := readField(part, name); err != nil {
 				return h.readError(err)
 			}
 		}
 	}
 	if up == nil {
-		return errs.Errorf(errs.Invalid, "The form has no part named \"file\".")
+		return errs.InvalidField("file", "The form has no part named \"file\".")
 	}
 	return h.archive(w, r, up, format, filename, fields)
 }
@@ -130,7 +130,7 @@ func (h *handler) receive(part io.Reader) (*storage.Upload, audio.Format, error)
 	}
 	head = head[:n]
 	if n == 0 {
-		return nil, audio.Format{}, errs.Errorf(errs.Invalid, "The file is empty.")
+		return nil, audio.Format{}, errs.InvalidField("file", "The file is empty.")
 	}
 	format, ok := audio.Sniff(head)
 	if !ok {
@@ -281,13 +281,13 @@ func cleanFilename(name string) string {
 	return name
 }
 
-func readField(part io.Reader) (string, error) {
+func readField(part io.Reader, name string) (string, error) {
 	b, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
 	if err != nil {
 		return "", err
 	}
 	if len(b) > maxFieldBytes {
-		return "", errs.Errorf(errs.Invalid, "A form field is longer than %d KB.", maxFieldBytes>>10)
+		return "", errs.InvalidField(name, "A form field is longer than %d KB.", maxFieldBytes>>10)
 	}
 	return string(b), nil
 }
