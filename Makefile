@@ -44,7 +44,7 @@ test: pg-start ## Vet, check formatting and run every test against real PostgreS
 bench: pg-start ## Run the benchmarks against real PostgreSQL (figures: README, Performance)
 	$(WITH_DB) go test -run '^$$' -bench SendLink -benchtime 400x -count 3 ./local/
 	$(WITH_DB) go test -run '^$$' -bench ListByScore -benchtime 3000x -count 3 ./local/
-	$(WITH_DB) go run ./local/uploadbench -mb $(BENCH_UPLOAD_MB) -runs 3
+	$(WITH_DB) go run ./local/uploadbench -mb $(BENCH_UPLOAD_MB) -runs 3 -tus-mib 1,4,8,16
 
 migrate: pg-start ## Apply the database migrations
 	$(WITH_DB) go run ./local migrate

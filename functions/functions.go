@@ -17,6 +17,7 @@ import (
 	"bandarchive/functions/upload/upload"
 	"bandarchive/functions/verify/verify"
 	"bandarchive/shared/app"
+	"bandarchive/shared/limits"
 	"bandarchive/shared/routes"
 	"bandarchive/shared/storage"
 )
@@ -43,7 +44,8 @@ var builders = map[string]app.Builder{
 		}
 		p.SweepUploads(store)
 		return upload.NewHandler(upload.Deps{DB: p.DB, Sessions: p.Sessions, Store: store, Background: p.Background,
-			MaxUploadBytes: p.Config.Storage.MaxUploadBytes, Now: p.Now}), nil
+			MaxUploadBytes: p.Config.Storage.MaxUploadBytes, MaxChunkBytes: p.Config.Storage.MaxChunkBytes,
+			UploadExpiry: limits.UploadExpiry, Bounds: app.UploadBounds(p.Config), Now: p.Now}), nil
 	},
 	routes.Recordings: func(p *app.Parts) (http.Handler, error) {
 		store, err := storage.Open(p.Config.Storage.UploadsDir)

@@ -3,13 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +26,9 @@ import (
 	"github.com/google/uuid"
 
 	"bandarchive/shared/apptest"
+	"bandarchive/shared/audio"
 	"bandarchive/shared/auth"
+	"bandarchive/shared/config"
 	"bandarchive/shared/db"
 	"bandarchive/shared/routes"
 )
@@ -37,11 +47,17 @@ func TestHostileInputs(t *testing.T) {
 			t.Errorf("hostileSpecs has %q, which is not in the route table: remove it", pattern)
 		}
 	}
-	apptest.Both(t, all, func(t *testing.T, h *apptest.Harness) {
+	// The harness leaves MAX_CHUNK_BYTES at 0 (config.Load alone sets its
+	// default): set it, small, as the upload function's own tests do.
+	chunks := apptest.Options{Configure: func(c *config.Config) { c.Storage.MaxChunkBytes = tusChunk }}
+	apptest.BothWith(t, all, chunks, func(t *testing.T, h *apptest.Harness) {
 		fx := newHostileFixture(t, h)
 		cases := fx.cases()
 		for _, c := range cases {
 			fx.check(c)
+		}
+		if h.Edge == apptest.HTTP {
+			fx.checkWhileWriting() // a Lambda event comes whole: no request is ever half-way
 		}
 		fx.checkUserAgentStored()
 		h.Parts.Background.Wait(context.Background())
@@ -71,6 +87,11 @@ const (
 	member    who = "member"
 	admin     who = "admin"
 	forged    who = "forged cookie" // a well-formed session token that names no session
+	// Members of their own, for the cases about whose upload is whose and
+	// the bound on unfinished uploads.
+	prober  who = "prober"                           // owns the uploads the tus sequences walk through
+	other   who = "other member"                     // owns an upload nobody else may see
+	hoarder who = "member with 3 unfinished uploads" // at the bound
 )
 
 // How a route reads its body.
@@ -79,6 +100,15 @@ const (
 	readsInput     = "json or form" // httpx.DecodeInput
 	readsJSON      = "json only"    // httpx.DecodeJSON
 	readsMultipart = "multipart"
+	readsNoBody    = "no body"                         // tus creation: any body is refused
+	readsChunk     = "application/offset+octet-stream" // a tus PATCH
+)
+
+// The tus protocol as the archive speaks it.
+const (
+	tusVersion   = "1.0.0"
+	offsetStream = "application/offset+octet-stream"
+	tusChunk     = 256 << 10 // MAX_CHUNK_BYTES of this test, as the upload function's own tests
 )
 
 // hostileSpec is what the test must know of a route to say what is right.
@@ -89,38 +119,65 @@ type hostileSpec struct {
 	html  bool   // errors are pages, not JSON (the magic link)
 	// sane returns a body the route accepts, and its Content-Type.
 	sane func(fx *hostileFixture) ([]byte, string)
+	// header are the request headers every case of the route sends, unless
+	// the case says otherwise (a tus route's Tus-Resumable, Upload-Offset).
+	header map[string]string
+	// answer are headers the sane answer (spec.ok) carries; "*" is any
+	// value but none.
+	answer map[string]string
 }
 
 var hostileSpecs = map[string]hostileSpec{
-	"POST /auth/send-link": {signedOut, readsInput, http.StatusAccepted, false, func(fx *hostileFixture) ([]byte, string) {
+	"POST /auth/send-link": {auth: signedOut, reads: readsInput, ok: http.StatusAccepted, sane: func(fx *hostileFixture) ([]byte, string) {
 		return jsonBody(map[string]string{"email": fx.unique("stranger") + "@band.example"}), "application/json"
 	}},
-	"GET /auth/verify/{token}":  {signedOut, readsNothing, http.StatusOK, true, nil},
-	"POST /auth/verify/{token}": {signedOut, readsNothing, http.StatusSeeOther, true, nil},
-	"GET /api/me":               {member, readsNothing, http.StatusOK, false, nil},
-	"POST /auth/logout":         {signedOut, readsNothing, http.StatusNoContent, false, nil},
-	"POST /api/invites":         {admin, readsNothing, http.StatusCreated, false, nil},
-	"GET /api/invites":          {admin, readsNothing, http.StatusOK, false, nil},
-	"DELETE /api/invites/{id}":  {admin, readsNothing, http.StatusNoContent, false, nil},
-	"GET /auth/join/{token}":    {signedOut, readsNothing, http.StatusOK, false, nil},
-	"POST /auth/join/{token}": {signedOut, readsInput, http.StatusAccepted, false, func(fx *hostileFixture) ([]byte, string) {
+	"GET /auth/verify/{token}":  {auth: signedOut, reads: readsNothing, ok: http.StatusOK, html: true},
+	"POST /auth/verify/{token}": {auth: signedOut, reads: readsNothing, ok: http.StatusSeeOther, html: true},
+	"GET /api/me":               {auth: member, reads: readsNothing, ok: http.StatusOK},
+	"POST /auth/logout":         {auth: signedOut, reads: readsNothing, ok: http.StatusNoContent},
+	"POST /api/invites":         {auth: admin, reads: readsNothing, ok: http.StatusCreated},
+	"GET /api/invites":          {auth: admin, reads: readsNothing, ok: http.StatusOK},
+	"DELETE /api/invites/{id}":  {auth: admin, reads: readsNothing, ok: http.StatusNoContent},
+	"GET /auth/join/{token}":    {auth: signedOut, reads: readsNothing, ok: http.StatusOK},
+	"POST /auth/join/{token}": {auth: signedOut, reads: readsInput, ok: http.StatusAccepted, sane: func(fx *hostileFixture) ([]byte, string) {
 		return jsonBody(map[string]string{"email": fx.unique("joiner") + "@band.example", "display_name": "Joiner"}), "application/json"
 	}},
-	"POST /api/upload": {member, readsMultipart, http.StatusCreated, false, func(fx *hostileFixture) ([]byte, string) {
+	"POST /api/upload": {auth: member, reads: readsMultipart, ok: http.StatusCreated, sane: func(fx *hostileFixture) ([]byte, string) {
 		return apptest.Multipart(fx.t, nil, "take.wav", fx.freshWAV())
 	}},
-	"GET /api/recordings":      {member, readsNothing, http.StatusOK, false, nil},
-	"GET /api/recordings/{id}": {member, readsNothing, http.StatusOK, false, nil},
-	"PATCH /api/recordings/{id}": {member, readsJSON, http.StatusOK, false, func(*hostileFixture) ([]byte, string) {
+	// Resumable uploads (tus 1.0.0). Every request but OPTIONS speaks the
+	// version; a wildcard is an upload of the one who asks, of
+	// len(fx.tusContent) bytes, nothing of it sent yet (a fresh one for a
+	// case that may write to it, terminated after).
+	"OPTIONS /api/uploads": {auth: member, reads: readsNothing, ok: http.StatusNoContent,
+		answer: map[string]string{"Tus-Version": tusVersion, "Tus-Extension": "*", "Tus-Max-Size": "*"}},
+	"POST /api/uploads": {auth: member, reads: readsNoBody, ok: http.StatusCreated,
+		header: map[string]string{"Tus-Resumable": tusVersion, "Upload-Length": "100000",
+			"Upload-Metadata": apptest.TusMetadata(map[string]string{"filename": "take.wav", "title": "Take", "venue": "The Hall"})},
+		answer: map[string]string{"Location": "*", "Upload-Expires": "*"}},
+	"HEAD /api/uploads/{id}": {auth: member, reads: readsNothing, ok: http.StatusOK,
+		header: map[string]string{"Tus-Resumable": tusVersion},
+		answer: map[string]string{"Upload-Offset": "0", "Upload-Length": "*", "Cache-Control": "no-store"}},
+	"PATCH /api/uploads/{id}": {auth: member, reads: readsChunk, ok: http.StatusNoContent,
+		header: map[string]string{"Tus-Resumable": tusVersion, "Upload-Offset": "0"},
+		answer: map[string]string{"Upload-Offset": strconv.Itoa(audio.SniffLen)},
+		sane: func(fx *hostileFixture) ([]byte, string) {
+			return fx.tusContent[:audio.SniffLen], offsetStream // the first 64 KiB decide the format
+		}},
+	"DELETE /api/uploads/{id}": {auth: member, reads: readsNothing, ok: http.StatusNoContent,
+		header: map[string]string{"Tus-Resumable": tusVersion}},
+	"GET /api/recordings":      {auth: member, reads: readsNothing, ok: http.StatusOK},
+	"GET /api/recordings/{id}": {auth: member, reads: readsNothing, ok: http.StatusOK},
+	"PATCH /api/recordings/{id}": {auth: member, reads: readsJSON, ok: http.StatusOK, sane: func(*hostileFixture) ([]byte, string) {
 		return []byte(`{"venue":"The Hall"}`), "application/json"
 	}},
-	"DELETE /api/recordings/{id}":    {member, readsNothing, http.StatusNoContent, false, nil},
-	"GET /api/recordings/{id}/audio": {member, readsNothing, http.StatusOK, false, nil},
-	"GET /api/scores":                {member, readsNothing, http.StatusOK, false, nil},
-	"PUT /api/scores/{recording_id}": {member, readsInput, http.StatusOK, false, func(*hostileFixture) ([]byte, string) {
+	"DELETE /api/recordings/{id}":    {auth: member, reads: readsNothing, ok: http.StatusNoContent},
+	"GET /api/recordings/{id}/audio": {auth: member, reads: readsNothing, ok: http.StatusOK},
+	"GET /api/scores":                {auth: member, reads: readsNothing, ok: http.StatusOK},
+	"PUT /api/scores/{recording_id}": {auth: member, reads: readsInput, ok: http.StatusOK, sane: func(*hostileFixture) ([]byte, string) {
 		return []byte(`{"score":4}`), "application/json"
 	}},
-	"DELETE /api/scores/{recording_id}": {member, readsNothing, http.StatusOK, false, nil},
+	"DELETE /api/scores/{recording_id}": {auth: member, reads: readsNothing, ok: http.StatusOK},
 }
 
 // gate is the answer the session check gives who before the route's own
@@ -129,7 +186,7 @@ func (s hostileSpec) gate(as who) int {
 	switch {
 	case s.auth != signedOut && (as == signedOut || as == forged):
 		return http.StatusUnauthorized
-	case s.auth == admin && as == member:
+	case s.auth == admin && as != admin:
 		return http.StatusForbidden
 	}
 	return 0
@@ -157,12 +214,17 @@ type hostile struct {
 	query  string // raw, without "?"
 	body   []byte
 	ctype  string
-	header map[string]string
-	raw    bool   // send body and ctype as they are, even empty, not the route's sane body
-	want   int    // 0: any answer but a 5xx
-	moved  bool   // want a redirect (301, 307 or 308, as net/http's mux cleans a path) with a Location
-	code   string // the JSON error code, "" when not checked
-	field  string // the JSON error field, "" when not checked
+	header map[string]string // over the route's spec.header; "" removes one
+	raw    bool              // send body and ctype as they are, even empty, not the route's sane body
+	// chunked sends the body without a Content-Length (chunked, on the
+	// http edge; a Lambda event always has its whole body).
+	chunked bool
+	want    int    // 0: any answer but a 5xx
+	moved   bool   // want a redirect (301, 307 or 308, as net/http's mux cleans a path) with a Location
+	code    string // the JSON error code, "" when not checked
+	field   string // the JSON error field, "" when not checked
+	// answer are headers the answer must carry; "*" is any value but none.
+	answer map[string]string
 }
 
 // codeFor is the JSON error code of an error status.
@@ -172,7 +234,8 @@ func codeFor(status int, html bool) string {
 	}
 	return map[int]string{
 		400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-		413: "too_large", 415: "unsupported", 429: "rate_limited",
+		409: "conflict", 412: "precondition_failed", 413: "too_large", 415: "unsupported", 423: "locked",
+		429: "rate_limited",
 	}[status]
 }
 
@@ -193,6 +256,11 @@ type hostileFixture struct {
 	uploader    *apptest.Browser
 	uaUser      db.User
 	uaToken     string // a link mailed by send-link, for the User-Agent case
+
+	tusContent []byte         // a WAV file of a few chunks' worth: each fresh upload's length
+	uploads    map[who]string // an upload of member and of admin no case writes to (HEAD, refusals)
+	otherUp    string         // an upload of other's
+	cleanup    []func()       // what the current case leaves to undo (its fresh uploads)
 }
 
 func newHostileFixture(t *testing.T, h *apptest.Harness) *hostileFixture {
@@ -202,12 +270,25 @@ func newHostileFixture(t *testing.T, h *apptest.Harness) *hostileFixture {
 	fx.linker = h.User("linker@band.example", "Linker", db.RoleMember)
 	reader := h.User("reader@band.example", "Reader", db.RoleMember)
 	fx.uaUser = h.User("agent@band.example", "Agent", db.RoleMember)
+	fx.users[prober] = h.User("prober@band.example", "Prober", db.RoleMember)
+	fx.users[other] = h.User("other@band.example", "Other", db.RoleMember)
+	fx.users[hoarder] = h.User("hoarder@band.example", "Hoarder", db.RoleMember)
 
 	fx.uploader = h.Browser("192.0.2.200")
 	fx.uploader.SignInAs(fx.users[member])
 	fx.recording = fx.freshRecording()
 	fx.inviteID, fx.inviteToken = fx.freshInviteParts()
 	fx.readerToken = fx.insertLink(reader)
+
+	// Resumable uploads: each member may have 3 unfinished at once, so a
+	// case that writes to one gets a fresh upload and terminates it after.
+	fx.tusContent = apptest.WAV(60_000, 8000) // 120 KB: more than the first 64 KiB, under a chunk
+	n := len(fx.tusContent)
+	fx.uploads = map[who]string{member: fx.createUpload(member, n, "the member's upload"), admin: fx.createUpload(admin, n, "the admin's upload")}
+	fx.otherUp = fx.createUpload(other, n, "another member's upload")
+	for i := range 3 {
+		fx.createUpload(hoarder, n, fmt.Sprint("the hoarder's upload ", i+1))
+	}
 
 	// The User-Agent case confirms a link the way a member gets one: asked
 	// for with send-link, read from the mail.
@@ -267,11 +348,70 @@ func (fx *hostileFixture) insertLink(u db.User) string {
 	return tok.String()
 }
 
+// tus sends a request of the tus protocol as who, outside the table: to
+// set a case up or clean up after it. why names it for the log check.
+func (fx *hostileFixture) tus(as who, method, path string, header map[string]string, body []byte, why string) apptest.Response {
+	fx.t.Helper()
+	r := fx.newRequest(as, method, path, body, "")
+	r.Header.Set("Tus-Resumable", tusVersion)
+	if body != nil {
+		r.Header.Set("Content-Type", offsetStream)
+	}
+	for k, v := range header {
+		r.Header.Set(k, v)
+	}
+	id := fmt.Sprintf("hostile-setup-%d", len(fx.names))
+	r.Header.Set("X-Request-Id", id)
+	fx.names[id] = why
+	return fx.h.Do(r)
+}
+
+// createUpload starts an upload of length bytes as who and returns its id.
+func (fx *hostileFixture) createUpload(as who, length int, why string) string {
+	fx.t.Helper()
+	r := fx.tus(as, "POST", "/api/uploads", map[string]string{
+		"Upload-Length":   strconv.Itoa(length),
+		"Upload-Metadata": apptest.TusMetadata(map[string]string{"filename": "take.wav"}),
+	}, nil, why)
+	loc := r.Header.Get("Location")
+	if r.Status != http.StatusCreated || !strings.HasPrefix(loc, "/api/uploads/") {
+		fx.t.Fatalf("%s: create an upload as %s: %d Location %q %s", why, as, r.Status, loc, r.Body)
+	}
+	return strings.TrimPrefix(loc, "/api/uploads/")
+}
+
+// patchUpload sends chunk at offset to upload id as who, wanting 204.
+func (fx *hostileFixture) patchUpload(as who, id string, offset int, chunk []byte, why string) apptest.Response {
+	fx.t.Helper()
+	r := fx.tus(as, "PATCH", "/api/uploads/"+id, map[string]string{"Upload-Offset": strconv.Itoa(offset)}, chunk, why)
+	if r.Status != http.StatusNoContent {
+		fx.t.Fatalf("%s: PATCH %d bytes at %d: %d %s", why, len(chunk), offset, r.Status, r.Body)
+	}
+	return r
+}
+
+// freshUpload is a new upload of who's, terminated once the case is done.
+func (fx *hostileFixture) freshUpload(as who) string {
+	id := fx.createUpload(as, len(fx.tusContent), "a fresh upload for a case")
+	fx.cleanup = append(fx.cleanup, func() { fx.terminate(as, id) })
+	return id
+}
+
+// terminate cancels upload id of who's, if a case has not already.
+func (fx *hostileFixture) terminate(as who, id string) {
+	fx.t.Helper()
+	r := fx.tus(as, "DELETE", "/api/uploads/"+id, nil, nil, "terminating upload "+id)
+	if r.Status != http.StatusNoContent && r.Status != http.StatusNotFound {
+		fx.t.Errorf("terminate upload %s after a case: %d %s", id, r.Status, r.Body)
+	}
+}
+
 var wildcardRE = regexp.MustCompile(`\{[a-z_]+\}`)
 
 // fill puts fill, or real ids, in the wildcards of path. Cases that use a
-// thing up (deleting it, spending a link) get a fresh one each.
-func (fx *hostileFixture) fill(method, path, fill string, spend bool) string {
+// thing up (deleting it, spending a link, writing to an upload) get a
+// fresh one each. An upload is the asker's own: another's does not exist.
+func (fx *hostileFixture) fill(as who, method, path, fill string, spend bool) string {
 	return wildcardRE.ReplaceAllStringFunc(path, func(w string) string {
 		if fill != "" {
 			return fill
@@ -291,6 +431,14 @@ func (fx *hostileFixture) fill(method, path, fill string, spend bool) string {
 				return id
 			}
 			return fx.inviteID
+		case name == "id" && strings.HasPrefix(path, "/api/uploads/"):
+			if _, ok := fx.uploads[as]; !ok {
+				return fx.uploads[member] // signed out: refused before any upload is looked at
+			}
+			if method != http.MethodHead && spend {
+				return fx.freshUpload(as)
+			}
+			return fx.uploads[as]
 		case name == "id" && strings.HasPrefix(path, "/api/recordings/"), name == "recording_id":
 			if method == http.MethodDelete && path == "/api/recordings/{id}" && spend {
 				return fx.freshRecording()
@@ -320,12 +468,11 @@ func (fx *hostileFixture) newRequest(as who, method, target string, body []byte,
 		r.Header.Set("Content-Type", ctype)
 	}
 	r.Header.Set("X-Real-Ip", fx.nextIP())
-	switch as {
-	case member, admin:
+	if u, ok := fx.users[as]; ok {
 		br := fx.h.Browser("192.0.2.1")
-		br.SignInAs(fx.users[as])
+		br.SignInAs(u)
 		r.AddCookie(&http.Cookie{Name: auth.CookieName, Value: br.Session()})
-	case forged:
+	} else if as == forged {
 		r.AddCookie(&http.Cookie{Name: auth.CookieName, Value: auth.NewToken().String()})
 	}
 	return r
@@ -335,25 +482,54 @@ func (fx *hostileFixture) newRequest(as who, method, target string, body []byte,
 func (fx *hostileFixture) check(c hostile) {
 	t := fx.t
 	t.Helper()
+	defer fx.undo()
 	// A case the session or Origin check refuses spends nothing: it may
 	// aim at the shared things.
 	spend := c.want != http.StatusUnauthorized && c.want != http.StatusForbidden
-	path := fx.fill(c.method, c.path, c.fill, spend)
+	path := fx.fill(c.as, c.method, c.path, c.fill, spend)
 	target := path
 	if c.query != "" {
 		target += "?" + c.query
 	}
 	r := fx.newRequest(c.as, c.method, target, c.body, c.ctype)
+	if c.chunked {
+		r.Body, r.ContentLength, r.GetBody = io.NopCloser(bytes.NewReader(c.body)), -1, nil
+	}
 	id := fmt.Sprintf("hostile-%d", len(fx.names))
 	r.Header.Set("X-Request-Id", id)
-	for k, v := range c.header {
+	spec, known := hostileSpecs[c.method+" "+c.path]
+	for k, v := range spec.header {
 		r.Header.Set(k, v)
+	}
+	for k, v := range c.header {
+		if v == "" {
+			r.Header.Del(k)
+		} else {
+			r.Header.Set(k, v)
+		}
 	}
 	name := fmt.Sprintf("%s %s: %s, as %s", c.method, c.path, c.name, c.as)
 	fx.names[id] = name
 	got := fx.h.Do(r)
 	if rid := got.Header.Get("X-Request-Id"); rid != "" && rid != id {
 		fx.names[rid] = name
+	}
+	if c.method == http.MethodHead {
+		c.code, c.field = "", "" // an answer to HEAD has no body to say them
+	}
+	// What the answer must say in its headers: those of the sane answer
+	// when the case sent the sane request, and the case's own.
+	answer := map[string]string{}
+	if known && !c.raw && got.Status == spec.ok {
+		maps.Copy(answer, spec.answer)
+	}
+	maps.Copy(answer, c.answer)
+	// A tus answer says Tus-Resumable, whatever it is, once the request is
+	// past the session and Origin checks and the mux.
+	tusAnswer := strings.HasPrefix(c.path, "/api/uploads") && !c.moved &&
+		got.Status != http.StatusUnauthorized && got.Status != http.StatusForbidden && got.Status != http.StatusMethodNotAllowed
+	if tusAnswer {
+		answer["Tus-Resumable"] = tusVersion
 	}
 	switch {
 	case got.Status >= 500:
@@ -369,6 +545,24 @@ func (fx *hostileFixture) check(c hostile) {
 	case c.want == http.StatusMethodNotAllowed && got.Header.Get("Allow") == "":
 		t.Errorf("%s: 405 without Allow", name)
 	}
+	for k, v := range answer {
+		if g := got.Header.Get(k); v == "*" && g == "" || v != "*" && g != v {
+			t.Errorf("%s: %d with %s %q, want %q", name, got.Status, k, g, v)
+		}
+	}
+	// An upload a case created goes again, so the next case may create one.
+	if loc := got.Header.Get("Location"); c.method == http.MethodPost && c.path == "/api/uploads" &&
+		got.Status == http.StatusCreated && strings.HasPrefix(loc, "/api/uploads/") {
+		fx.cleanup = append(fx.cleanup, func() { fx.terminate(c.as, strings.TrimPrefix(loc, "/api/uploads/")) })
+	}
+}
+
+// undo cleans up after a case.
+func (fx *hostileFixture) undo() {
+	for _, f := range fx.cleanup {
+		f()
+	}
+	fx.cleanup = nil
 }
 
 func errorField(r apptest.Response) string {
@@ -418,6 +612,7 @@ func (fx *hostileFixture) cases() []hostile {
 	}
 	cs = append(cs, methodCases(paths)...)
 	cs = append(cs, fx.aimedCases()...)
+	cs = append(cs, fx.tusCases()...)
 	return cs
 }
 
@@ -495,7 +690,9 @@ func genericCases(fx *hostileFixture, r routes.Route, spec hostileSpec) []hostil
 		cs = append(cs, c)
 	}
 	everyone := []who{signedOut, member, admin}
-	unsafe := r.Method != http.MethodGet && r.Method != http.MethodHead
+	// Only writes are held to the Origin check; GET, HEAD and OPTIONS are
+	// safe methods, answered whatever Origin they come from.
+	unsafe := r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions
 
 	// The sane request, and with a forged session cookie.
 	for _, as := range append(everyone, forged) {
@@ -516,9 +713,17 @@ func genericCases(fx *hostileFixture, r routes.Route, spec hostileSpec) []hostil
 		} {
 			add(hostile{name: hd.name, as: as, header: map[string]string{hd.key: hd.value}, want: want, code: code})
 		}
-		if unsafe {
-			add(hostile{name: "Origin not UTF-8", as: as, header: map[string]string{"Origin": "https://\xffarchive.test"},
-				want: http.StatusForbidden, code: "forbidden"})
+		for _, o := range []struct{ name, value string }{
+			{"Origin not UTF-8", "https://\xffarchive.test"},
+			{"Origin of another site", "https://evil.example"},
+		} {
+			if unsafe {
+				add(hostile{name: o.name, as: as, header: map[string]string{"Origin": o.value},
+					want: http.StatusForbidden, code: "forbidden"})
+			} else {
+				add(hostile{name: o.name + ", on a safe method", as: as, header: map[string]string{"Origin": o.value},
+					want: want, code: code})
+			}
 		}
 	}
 	gate := spec.gate(forged)
@@ -598,6 +803,12 @@ func genericCases(fx *hostileFixture, r routes.Route, spec hostileSpec) []hostil
 				status, field = b.json, b.jsonField
 			case readsMultipart:
 				status = b.upload
+			case readsNoBody:
+				if b.body != "" {
+					status = http.StatusBadRequest // create the upload, then PATCH its bytes
+				}
+			case readsChunk:
+				status = http.StatusUnsupportedMediaType // none is application/offset+octet-stream
 			}
 			if status != http.StatusBadRequest {
 				field = ""
@@ -856,6 +1067,317 @@ func (fx *hostileFixture) aimedCases() []hostile {
 	cs = append(cs, hostile{name: "logout with a cookie of invalid bytes", as: signedOut, method: "POST", path: "/auth/logout",
 		header: map[string]string{"Cookie": auth.CookieName + "=\xff\xfe; " + auth.CookieName + "=x"}, raw: true, want: 204})
 	return cs
+}
+
+// tusCases are the cases aimed at the checks of the resumable-upload
+// routes: the protocol's headers, the metadata, offsets and chunks, and
+// sequences through one upload (rows run in order).
+func (fx *hostileFixture) tusCases() []hostile {
+	const create, one = "/api/uploads", "/api/uploads/{id}"
+	var cs []hostile
+	add := func(c hostile) {
+		c.raw = true
+		if c.as == "" {
+			c.as = member
+		}
+		if c.code == "" && c.want >= 400 {
+			c.code = codeFor(c.want, false)
+		}
+		cs = append(cs, c)
+	}
+	n := len(fx.tusContent)
+	head := fx.tusContent[:audio.SniffLen]
+	noise := make([]byte, audio.SniffLen+1000) // no audio format starts so
+	rand.NewChaCha8([32]byte{'t', 'u', 's'}).Read(noise)
+	meta := func(kv ...string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return apptest.TusMetadata(m)
+	}
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+	// Every request but OPTIONS speaks tus 1.0.0, or is refused before
+	// anything is looked at, saying which version is spoken.
+	for _, v := range []string{"", "0.2.2", "1.0", "1.0.0.0", "v1.0.0", "1.0.0, 0.2.2", "\xff\xfe", strings.Repeat("1", 8<<10)} {
+		for _, m := range []string{"POST", "HEAD", "PATCH", "DELETE"} {
+			c := hostile{name: fmt.Sprintf("Tus-Resumable %.20q", v), method: m, path: one, header: map[string]string{"Tus-Resumable": v},
+				want: http.StatusPreconditionFailed, answer: map[string]string{"Tus-Version": tusVersion}}
+			switch m {
+			case "POST":
+				c.path = create
+			case "PATCH":
+				c.body, c.ctype = head, offsetStream
+			}
+			add(c)
+		}
+		add(hostile{name: fmt.Sprintf("Tus-Resumable %.20q (OPTIONS needs none)", v), method: "OPTIONS", path: create,
+			header: map[string]string{"Tus-Resumable": v}, want: http.StatusNoContent, answer: map[string]string{"Tus-Version": tusVersion}})
+	}
+
+	// Creation: the length, then the metadata, checked before any byte.
+	for v, want := range map[string]int{
+		"": 400, "-1": 400, "abc": 400, "1.5": 400, "1e6": 400, "0x100": 400, "100 000": 400, "100, 100": 400,
+		"\xef\xbc\x91\xef\xbc\x90\xef\xbc\x90": 400, "99999999999999999999": 400, "-9223372036854775808": 400,
+		"0": 400, "9223372036854775807": 413, strconv.Itoa(500<<20 + 1): 413, strconv.Itoa(500 << 20): 201,
+	} {
+		field := "Upload-Length"
+		if v == "0" {
+			field = "file" // an empty upload
+		}
+		if want != 400 {
+			field = ""
+		}
+		add(hostile{name: fmt.Sprintf("Upload-Length %.24q", v), method: "POST", path: create,
+			header: map[string]string{"Upload-Length": v}, want: want, field: field})
+	}
+	add(hostile{name: "Upload-Defer-Length instead of Upload-Length", method: "POST", path: create,
+		header: map[string]string{"Upload-Length": "", "Upload-Defer-Length": "1"}, want: 400})
+	add(hostile{name: "Upload-Defer-Length with Upload-Length", method: "POST", path: create,
+		header: map[string]string{"Upload-Defer-Length": "1"}, want: 400})
+	add(hostile{name: "creation with the upload's bytes (creation-with-upload is not served)", method: "POST", path: create,
+		body: head, ctype: offsetStream, want: 400})
+	for v, field := range map[string]string{
+		"":                               "filename", // none
+		",, ,":                           "filename",
+		"filename":                       "filename", // a key without a value: an empty name
+		"filename ":                      "filename",
+		"filename " + b64("   "):         "filename",
+		"title " + b64("Gig"):            "filename",
+		" " + b64("take.wav"):            "filename", // a value without a key is a key
+		"filename !!!":                   "Upload-Metadata",
+		"filename dGFrZS53YXY":           "Upload-Metadata", // unpadded
+		"filename dGFr-S53YXY_":          "Upload-Metadata", // the URL alphabet
+		"filename \xff\xfe":              "Upload-Metadata",
+		"filename " + b64("a.wav") + "=": "Upload-Metadata",
+		"filename " + b64("a.wav") + ",title %%%":                   "Upload-Metadata",
+		"filename " + b64("a.wav") + ", " + b64("x"):                "", // a key of base64, no value: ignored
+		"filename " + b64("a.wav") + ",filetype " + b64("\x00\xff"): "", // a client's own key: ignored
+		"filename " + b64("a.wav") + ",\xff\xfe " + b64("x"):        "",
+		"filename " + b64("a.wav") + ",filename " + b64("\x00"):     "", // the last one counts: cleaned to a name
+		"filename " + b64("a.wav") + ",title ":                      "", // empty: the file's own title
+		"filename " + b64("a.wav") + ",title " + b64(" \t "):        "",
+	} {
+		want := 201
+		if field != "" {
+			want = 400
+		}
+		add(hostile{name: fmt.Sprintf("Upload-Metadata %.40q", v), method: "POST", path: create,
+			header: map[string]string{"Upload-Metadata": v}, want: want, field: field})
+	}
+	// The file name is cleaned, never refused (as in a one-request upload).
+	for what, name := range map[string]string{
+		"NUL": "a\x00b.wav", "only NULs": "\x00\x00", "CRLF and a header": "a\r\nX-Evil: 1.wav", "ANSI escape": "\x1b[2Jtake.wav",
+		"invalid UTF-8": "\xff\xfe", "U+202E": "\u202evaw.exe", "U+2066": "\u2066take.wav", "traversal": "../../../etc/passwd",
+		"backslash traversal": "..\\..\\boot.ini", "dots": "..", "10 KB": strings.Repeat("n", 10<<10) + ".wav", "U+FFFD": "\ufffd.wav",
+	} {
+		add(hostile{name: "file name with " + what, method: "POST", path: create,
+			header: map[string]string{"Upload-Metadata": meta("filename", name)}, want: 201})
+	}
+	// The recording's fields are held to the rules of an edit, now.
+	badText := map[string]string{
+		"NUL": "Live\x00", "BEL": "Live\x07", "ANSI escape": "\x1b[2JLive", "DEL": "Live\x7f", "C1 control": "Live\u009b",
+		"U+202E": "Live\u202e3pm.gnos", "U+2066": "\u2066Live", "U+200E": "Live\u200e", "U+061C": "Live\u061c",
+		"invalid UTF-8": "Live \xff\xfe",
+	}
+	for _, field := range []string{"title", "venue", "source", "notes"} {
+		for what, v := range badText {
+			add(hostile{name: field + " with " + what, method: "POST", path: create,
+				header: map[string]string{"Upload-Metadata": meta("filename", "a.wav", field, v)}, want: 400, field: field})
+		}
+	}
+	add(hostile{name: "title of 201 characters", method: "POST", path: create,
+		header: map[string]string{"Upload-Metadata": meta("filename", "a.wav", "title", strings.Repeat("é", 201))}, want: 400, field: "title"})
+	add(hostile{name: "notes of 10001 characters", method: "POST", path: create,
+		header: map[string]string{"Upload-Metadata": meta("filename", "a.wav", "notes", strings.Repeat("n", 10001))}, want: 400, field: "notes"})
+	add(hostile{name: "notes with line breaks and tabs", method: "POST", path: create,
+		header: map[string]string{"Upload-Metadata": meta("filename", "a.wav", "notes", "a\nb\r\n\tc")}, want: 201})
+	for what, d := range map[string]string{
+		"February 30": "1998-02-30", "year 0": "0000-01-01", "far future": "9999-12-31", "with NUL": "1998-07-14\x00",
+		"invalid UTF-8": "\xff", "a timestamp": "1998-07-14T00:00:00Z", "U+202E": "1998-07-14\u202e",
+	} {
+		add(hostile{name: "recorded_date " + what, method: "POST", path: create,
+			header: map[string]string{"Upload-Metadata": meta("filename", "a.wav", "recorded_date", d)}, want: 400, field: "recorded_date"})
+	}
+
+	// PATCH: the offset, the type and the size of a chunk, on a fresh
+	// upload at byte 0.
+	for v, want := range map[string]int{
+		"": 400, "abc": 400, "-1": 400, "1.5": 400, "0x0": 400, "0 ": 204, "\xff": 400, "99999999999999999999": 400,
+		"-9223372036854775808": 400, "9223372036854775807": 409, "1": 409, strconv.Itoa(n): 409, strconv.Itoa(n + 1): 409,
+	} {
+		c := hostile{name: fmt.Sprintf("Upload-Offset %.24q", v), method: "PATCH", path: one, body: head, ctype: offsetStream,
+			header: map[string]string{"Upload-Offset": v}, want: want}
+		switch want {
+		case 400:
+			c.field = "Upload-Offset"
+		case 409:
+			c.answer = map[string]string{"Upload-Offset": "0"} // where to continue
+		}
+		add(c)
+	}
+	for ct, want := range map[string]int{
+		"": 415, "application/octet-stream": 415, "application/json": 415, "multipart/form-data; boundary=x": 415,
+		"\xff\xfe": 415, "application/offset+octet-stream-x": 415, "text/plain; x=application/offset+octet-stream": 415,
+		"application/offset+octet-stream; charset=utf-8": 204, "Application/Offset+Octet-Stream": 204,
+	} {
+		add(hostile{name: fmt.Sprintf("Content-Type %q", ct), method: "PATCH", path: one, body: head, ctype: ct, want: want})
+	}
+	for _, chunked := range []bool{false, true} {
+		how := ""
+		if chunked {
+			how = ", without Content-Length"
+		}
+		add(hostile{name: "a chunk past the upload's length" + how, method: "PATCH", path: one,
+			body: append(slices.Clip(fx.tusContent), 'x'), ctype: offsetStream, chunked: chunked, want: 413})
+		add(hostile{name: "random bytes" + how, method: "PATCH", path: one, body: noise, ctype: offsetStream, chunked: chunked, want: 415})
+	}
+	// Over MAX_CHUNK_BYTES: refused at once when the Content-Length says
+	// so; without one, what fits in a chunk is kept (and acknowledged,
+	// for a HEAD to tell), the rest refused.
+	add(hostile{name: "a chunk over MAX_CHUNK_BYTES", method: "PATCH", path: one, body: make([]byte, tusChunk+1),
+		ctype: offsetStream, want: 413})
+	big := apptest.WAV(150_000, 8000)
+	bigUp := fx.createUpload(other, len(big), "an upload of more than a chunk")
+	add(hostile{name: "a chunk over MAX_CHUNK_BYTES, without Content-Length", as: other, method: "PATCH", path: one, fill: bigUp,
+		body: big[:tusChunk+1], ctype: offsetStream, chunked: true, want: 413})
+	add(hostile{name: "where it stands after a chunk over MAX_CHUNK_BYTES", as: other, method: "HEAD", path: one, fill: bigUp,
+		want: 200, answer: map[string]string{"Upload-Length": strconv.Itoa(len(big))}})
+	add(hostile{name: "an empty chunk", method: "PATCH", path: one, ctype: offsetStream, want: 204,
+		answer: map[string]string{"Upload-Offset": "0"}})
+	add(hostile{name: "the whole file in one chunk", method: "PATCH", path: one, body: fx.tusContent, ctype: offsetStream, want: 204,
+		answer: map[string]string{"Upload-Offset": strconv.Itoa(n), "Recording-Id": "*"}})
+	// X-HTTP-Method-Override is not served: a POST to an upload is no PATCH.
+	add(hostile{name: "POST with X-HTTP-Method-Override: PATCH", method: "POST", path: one, fill: fx.uploads[member],
+		body: head, ctype: offsetStream, header: map[string]string{"Tus-Resumable": tusVersion, "Upload-Offset": "0",
+			"X-HTTP-Method-Override": "PATCH"}, want: 405})
+
+	// Whose upload: another member's, even to an admin, and an expired one
+	// do not exist; the other member's stays as it was.
+	expired := fx.createUpload(member, n, "an upload that expires")
+	if _, err := fx.h.DB.Pool().Exec(context.Background(), `UPDATE uploads SET expires_at = $2 WHERE id = $1`,
+		expired, fx.h.Clock.Now().Add(-time.Second)); err != nil {
+		fx.t.Fatal(err)
+	}
+	for _, as := range []who{member, admin} {
+		for what, id := range map[string]string{"another member's upload": fx.otherUp, "an expired upload": expired} {
+			add(hostile{name: "HEAD of " + what, as: as, method: "HEAD", path: one, fill: id, want: 404})
+			add(hostile{name: "PATCH of " + what, as: as, method: "PATCH", path: one, fill: id, body: head, ctype: offsetStream, want: 404})
+			add(hostile{name: "DELETE of " + what, as: as, method: "DELETE", path: one, fill: id, want: 404})
+		}
+	}
+	add(hostile{name: "its own upload after others tried it", as: other, method: "HEAD", path: one, fill: fx.otherUp, want: 200,
+		answer: map[string]string{"Upload-Offset": "0", "Upload-Length": strconv.Itoa(n)}})
+
+	// At the bound of unfinished uploads: no fourth.
+	add(hostile{name: "a fourth unfinished upload", as: hoarder, method: "POST", path: create, want: 429})
+	add(hostile{name: "OPTIONS at the bound", as: hoarder, method: "OPTIONS", path: create, want: 204})
+
+	// Random bytes named .wav: refused with the PATCH that brings the
+	// first 64 KiB, and the upload is gone.
+	bad := fx.createUpload(prober, n, "an upload of noise")
+	add(hostile{name: "random bytes, in two chunks: the first", as: prober, method: "PATCH", path: one, fill: bad,
+		body: noise[:1000], ctype: offsetStream, want: 204, answer: map[string]string{"Upload-Offset": "1000"}})
+	add(hostile{name: "random bytes, in two chunks: the one past 64 KiB", as: prober, method: "PATCH", path: one, fill: bad,
+		body: noise[1000:], ctype: offsetStream, header: map[string]string{"Upload-Offset": "1000"}, want: 415})
+	add(hostile{name: "HEAD of an upload refused as not audio", as: prober, method: "HEAD", path: one, fill: bad, want: 404})
+	add(hostile{name: "PATCH of an upload refused as not audio", as: prober, method: "PATCH", path: one, fill: bad,
+		body: head, ctype: offsetStream, want: 404})
+	// RIFF/WAVE over noise: taken for a WAV by its first bytes, refused
+	// once complete, when its header cannot be read; the upload is gone.
+	fake := append([]byte("RIFF\xff\xff\x00\x00WAVE"), noise...)
+	fakeUp := fx.createUpload(prober, len(fake), "RIFF/WAVE over noise")
+	add(hostile{name: "RIFF/WAVE over noise, whole", as: prober, method: "PATCH", path: one, fill: fakeUp,
+		body: fake, ctype: offsetStream, want: 415})
+	add(hostile{name: "HEAD after RIFF/WAVE over noise", as: prober, method: "HEAD", path: one, fill: fakeUp, want: 404})
+
+	// One upload, walked through: a chunk, where it stands, chunks at the
+	// wrong offset or past the end, the rest, and what a client that lost
+	// the last answer sees.
+	seq := fx.createUpload(prober, n, "an upload walked through")
+	step := func(name, method string, offset int, body []byte, want int, answer map[string]string) {
+		c := hostile{name: name, as: prober, method: method, path: one, fill: seq, want: want, answer: answer}
+		if method == "PATCH" {
+			c.body, c.ctype, c.header = body, offsetStream, map[string]string{"Upload-Offset": strconv.Itoa(offset)}
+		}
+		add(c)
+	}
+	at := func(off int) map[string]string { return map[string]string{"Upload-Offset": strconv.Itoa(off)} }
+	step("the first 1000 bytes", "PATCH", 0, fx.tusContent[:1000], 204, at(1000))
+	step("where it stands", "HEAD", 0, nil, 200, map[string]string{"Upload-Offset": "1000", "Upload-Length": strconv.Itoa(n)})
+	step("the first bytes again", "PATCH", 0, fx.tusContent[:1000], 409, at(1000))
+	step("a gap", "PATCH", 2000, fx.tusContent[2000:3000], 409, at(1000))
+	step("the rest and a byte more", "PATCH", 1000, append(slices.Clip(fx.tusContent[1000:]), 0), 413, nil)
+	step("where it stands after that", "HEAD", 0, nil, 200, at(1000))
+	step("the rest", "PATCH", 1000, fx.tusContent[1000:], 204, map[string]string{"Upload-Offset": strconv.Itoa(n), "Recording-Id": "*"})
+	step("a finished upload", "HEAD", 0, nil, 200, map[string]string{"Upload-Offset": strconv.Itoa(n), "Recording-Id": "*"})
+	step("the end again, empty", "PATCH", n, nil, 204, map[string]string{"Upload-Offset": strconv.Itoa(n), "Recording-Id": "*"})
+	step("a byte past the end of a finished upload", "PATCH", n, []byte{0}, 413, nil)
+	step("the first bytes of a finished upload", "PATCH", 0, fx.tusContent[:1000], 409, at(n))
+	step("terminating a finished upload", "DELETE", 0, nil, 204, nil)
+	step("after termination", "HEAD", 0, nil, 404, nil)
+	step("a chunk after termination", "PATCH", 0, fx.tusContent[:1000], 404, nil)
+	step("terminating twice", "DELETE", 0, nil, 404, nil)
+	return cs
+}
+
+// checkWhileWriting holds a PATCH open half-sent, its bytes reaching the
+// upload's file, and meanwhile sends the other requests of that upload:
+// writes are refused (423), a HEAD answers; cut off, what arrived is
+// acknowledged and the upload continues from there.
+func (fx *hostileFixture) checkWhileWriting() {
+	t := fx.t
+	n := len(fx.tusContent)
+	id := fx.createUpload(member, n, "an upload being written")
+	br := fx.h.Browser("192.0.2.202")
+	br.SignInAs(fx.users[member])
+	u, _ := url.Parse(fx.h.URL())
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fx.names["hostile-writer"] = "a PATCH cut off half-way"
+	fmt.Fprintf(conn, "PATCH /api/uploads/%s HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\nTus-Resumable: %s\r\nUpload-Offset: 0\r\n"+
+		"Content-Type: %s\r\nContent-Length: %d\r\nCookie: %s=%s\r\nX-Request-Id: hostile-writer\r\n\r\n",
+		id, u.Host, apptest.BaseURL, tusVersion, offsetStream, n, auth.CookieName, br.Session())
+	const sent = 80_000 // more than the write buffer: it reaches the file
+	conn.Write(fx.tusContent[:sent])
+	partial := filepath.Join(fx.h.Parts.Config.Storage.UploadsDir, ".partial", id)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if st, err := os.Stat(partial); err == nil && st.Size() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the half-sent PATCH never reached %s", partial)
+		}
+	}
+	const one = "/api/uploads/{id}"
+	for _, c := range []hostile{
+		{name: "PATCH while another writes", method: "PATCH", body: fx.tusContent[:1000], ctype: offsetStream, want: 423},
+		{name: "PATCH at its end while another writes", method: "PATCH", body: fx.tusContent[sent:], ctype: offsetStream,
+			header: map[string]string{"Upload-Offset": strconv.Itoa(sent)}, want: 409, answer: map[string]string{"Upload-Offset": "0"}},
+		{name: "DELETE while another writes", method: "DELETE", want: 423},
+		{name: "HEAD while another writes", method: "HEAD", want: 200, answer: map[string]string{"Upload-Offset": "0"}},
+	} {
+		c.as, c.path, c.fill, c.raw, c.code = member, one, id, true, codeFor(c.want, false)
+		fx.check(c)
+	}
+	conn.Close()
+	var got string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if got = fx.tus(member, "HEAD", "/api/uploads/"+id, nil, nil, "waiting for a cut-off PATCH").Header.Get("Upload-Offset"); got == strconv.Itoa(sent) {
+			break
+		}
+	}
+	if got != strconv.Itoa(sent) {
+		t.Fatalf("after a PATCH cut off at byte %d: Upload-Offset %q", sent, got)
+	}
+	fx.check(hostile{name: "the rest after a cut-off PATCH", as: member, method: "PATCH", path: one, fill: id, raw: true,
+		body: fx.tusContent[sent:], ctype: offsetStream, header: map[string]string{"Upload-Offset": strconv.Itoa(sent)},
+		want: 204, answer: map[string]string{"Upload-Offset": strconv.Itoa(n), "Recording-Id": "*"}})
+	fx.terminate(member, id)
 }
 
 // multipartForm is a multipart/form-data body of text fields, and its

@@ -91,6 +91,11 @@ func TestInvokeCommittedEvents(t *testing.T) {
 		"invites/join-check.json":     {404, 404},
 		"invites/join.json":           {404, 404},
 		"upload/upload.json":          {401, 201},
+		"upload/tus-options.json":     {401, 204},
+		"upload/tus-create.json":      {401, 201},
+		"upload/tus-head.json":        {401, 404}, // the sample upload id names nothing
+		"upload/tus-patch.json":       {401, 404},
+		"upload/tus-delete.json":      {401, 404},
 		"recordings/list.json":        {401, 200},
 		"recordings/detail.json":      {401, 404},
 		"recordings/edit.json":        {401, 404},

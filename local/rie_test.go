@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,18 +19,30 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"bandarchive/shared/app"
+	"bandarchive/shared/apptest"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
 	"bandarchive/shared/db/dbtest"
+	"bandarchive/shared/runtime"
 )
 
-// TestUnderTheLambdaRuntimeEmulator runs a function binary as Lambda does:
-// under the AWS Lambda runtime interface emulator (a tool dependency in
-// go.mod), which sets AWS_LAMBDA_RUNTIME_API, so the binary takes the
-// Lambda edge. The committed events go in through the emulator's invoke URL.
-func TestUnderTheLambdaRuntimeEmulator(t *testing.T) {
+// emulated is one function binary running under the AWS Lambda runtime
+// interface emulator (a tool dependency in go.mod), which sets
+// AWS_LAMBDA_RUNTIME_API, so the binary takes the Lambda edge.
+type emulated struct {
+	t       *testing.T
+	url     string // the emulator's invoke URL
+	logs    *bytes.Buffer
+	session string // a live session of the seeded admin
+}
+
+// emulate builds function and runs it under the emulator against a fresh,
+// migrated database with an admin signed in; env is added to its
+// environment.
+func emulate(t *testing.T, function string, env ...string) *emulated {
+	t.Helper()
 	bin := t.TempDir()
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin+"/", "./functions/session",
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin+"/", "./functions/"+function,
 		"github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie")
 	build.Dir = ".."
 	if out, err := build.CombinedOutput(); err != nil {
@@ -54,40 +67,72 @@ func TestUnderTheLambdaRuntimeEmulator(t *testing.T) {
 	rie := exec.Command(filepath.Join(bin, "aws-lambda-rie"),
 		"--runtime-interface-emulator-address", "127.0.0.1:"+invokePort,
 		"--runtime-api-address", "127.0.0.1:"+apiPort,
-		filepath.Join(bin, "session"))
-	var logs bytes.Buffer
-	rie.Stdout, rie.Stderr = &logs, &logs
-	rie.Env = append(os.Environ(), "DATABASE_URL="+url, "BASE_URL=http://localhost:8080", "MAILERSEND_API_TOKEN=", "LOG_LEVEL=info")
+		filepath.Join(bin, function))
+	logs := &bytes.Buffer{}
+	rie.Stdout, rie.Stderr = logs, logs
+	rie.Env = append(append(os.Environ(), "DATABASE_URL="+url, "BASE_URL=http://localhost:8080", "MAILERSEND_API_TOKEN=", "LOG_LEVEL=info"), env...)
 	if err := rie.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rie.Process.Kill(); rie.Wait() })
+	return &emulated{t: t, url: "http://127.0.0.1:" + invokePort + runtime.InvokePath, logs: logs, session: session.String()}
+}
 
-	invoke := func(eventFile, cookie string) events.APIGatewayV2HTTPResponse {
-		t.Helper()
-		raw, err := os.ReadFile(eventFile)
-		if err != nil {
-			t.Fatal(err)
+// invoke sends one API Gateway v2 event and returns the response event.
+func (e *emulated) invoke(raw []byte) events.APIGatewayV2HTTPResponse {
+	e.t.Helper()
+	var resp *http.Response
+	var err error
+	for deadline := time.Now().Add(time.Minute); ; {
+		resp, err = http.Post(e.url, "application/json", bytes.NewReader(raw))
+		if err == nil || time.Now().After(deadline) {
+			break
 		}
-		raw = bytes.ReplaceAll(raw, []byte(placeholderCookie), []byte(cookie))
-		var resp *http.Response
-		for deadline := time.Now().Add(15 * time.Second); ; {
-			resp, err = http.Post("http://127.0.0.1:"+invokePort+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(raw))
-			if err == nil || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		if err != nil {
-			t.Fatalf("invoke: %v\n%s", err, logs.String())
-		}
-		defer resp.Body.Close()
-		var out events.APIGatewayV2HTTPResponse
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.StatusCode == 0 {
-			t.Fatalf("the emulator did not answer a response event (%v): %s", err, logs.String())
-		}
-		return out
+		time.Sleep(50 * time.Millisecond) // the emulator is still starting
 	}
+	if err != nil {
+		e.t.Fatalf("invoke: %v\n%s", err, e.logs.String())
+	}
+	defer resp.Body.Close()
+	var out events.APIGatewayV2HTTPResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.StatusCode == 0 {
+		e.t.Fatalf("the emulator did not answer a response event (%v): %s", err, e.logs.String())
+	}
+	return out
+}
+
+// invokeFile sends a committed event, with cookie for its placeholder.
+func (e *emulated) invokeFile(eventFile, cookie string) events.APIGatewayV2HTTPResponse {
+	e.t.Helper()
+	raw, err := os.ReadFile(eventFile)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.invoke(bytes.ReplaceAll(raw, []byte(placeholderCookie), []byte(cookie)))
+}
+
+// invokeRequest sends r as the admin, turned into an event as API Gateway
+// turns a request into one.
+func (e *emulated) invokeRequest(r *http.Request) events.APIGatewayV2HTTPResponse {
+	e.t.Helper()
+	r.Header.Set("Origin", "http://localhost:8080")
+	r.AddCookie(&http.Cookie{Name: auth.CookieName, Value: e.session})
+	r.RemoteAddr = "127.0.0.1:50000"
+	ev, err := runtime.EventFromRequest(r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.invoke(raw)
+}
+
+// TestUnderTheLambdaRuntimeEmulator runs a function binary as Lambda does;
+// the committed events go in through the emulator's invoke URL.
+func TestUnderTheLambdaRuntimeEmulator(t *testing.T) {
+	e := emulate(t, "session")
 	tests := []struct {
 		event, cookie string
 		want          int
@@ -95,12 +140,12 @@ func TestUnderTheLambdaRuntimeEmulator(t *testing.T) {
 	}{
 		{"events/session/healthz.json", "", 200, `"ok"`},
 		{"events/session/me.json", placeholderCookie, 401, `"unauthorized"`},
-		{"events/session/me.json", session.String(), 200, `admin@localhost.test`},
-		{"events/session/logout.json", session.String(), 204, ""},
-		{"events/session/me.json", session.String(), 401, `"unauthorized"`},
+		{"events/session/me.json", e.session, 200, `admin@localhost.test`},
+		{"events/session/logout.json", e.session, 204, ""},
+		{"events/session/me.json", e.session, 401, `"unauthorized"`},
 	}
 	for i, tt := range tests {
-		got := invoke(tt.event, tt.cookie)
+		got := e.invokeFile(tt.event, tt.cookie)
 		if got.StatusCode != tt.want || !strings.Contains(got.Body, tt.wantBody) {
 			t.Errorf("%d %s: %d %q, want %d containing %q", i, tt.event, got.StatusCode, got.Body, tt.want, tt.wantBody)
 		}
@@ -111,8 +156,47 @@ func TestUnderTheLambdaRuntimeEmulator(t *testing.T) {
 			t.Errorf("logout: cookies %v, want one that clears the session", got.Cookies)
 		}
 	}
-	if !strings.Contains(logs.String(), `"function":"session"`) {
-		t.Errorf("the function's own log did not reach the emulator's output:\n%s", logs.String())
+	if !strings.Contains(e.logs.String(), `"function":"session"`) {
+		t.Errorf("the function's own log did not reach the emulator's output:\n%s", e.logs.String())
+	}
+}
+
+// TestResumableUploadUnderTheLambdaRuntimeEmulator uploads a recording
+// larger than Lambda's 6 MB payload in chunks of at most 4 MiB, the upload
+// function's limit there, each one event through the emulator.
+func TestResumableUploadUnderTheLambdaRuntimeEmulator(t *testing.T) {
+	e := emulate(t, "upload", "UPLOADS_DIR="+t.TempDir())
+	content := apptest.WAV(3_500_000, 44100) // 7 MB
+	req, _ := http.NewRequest("POST", "http://localhost:8080/api/uploads", nil)
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Upload-Length", strconv.Itoa(len(content)))
+	req.Header.Set("Upload-Metadata", apptest.TusMetadata(map[string]string{"filename": "gig.wav"}))
+	created := e.invokeRequest(req)
+	location := created.Headers["Location"]
+	if created.StatusCode != http.StatusCreated || location == "" {
+		t.Fatalf("create: %d %v %s", created.StatusCode, created.Headers, created.Body)
+	}
+	patch := func(offset, n int) events.APIGatewayV2HTTPResponse {
+		req, _ := http.NewRequest("PATCH", "http://localhost:8080"+location, bytes.NewReader(content[offset:offset+n]))
+		req.Header.Set("Tus-Resumable", "1.0.0")
+		req.Header.Set("Upload-Offset", strconv.Itoa(offset))
+		req.Header.Set("Content-Type", "application/offset+octet-stream")
+		return e.invokeRequest(req)
+	}
+	if tooBig := patch(0, 4<<20+1); tooBig.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a chunk over 4 MiB on Lambda: %d %s, want 413", tooBig.StatusCode, tooBig.Body)
+	}
+	var last events.APIGatewayV2HTTPResponse
+	chunks := 0
+	for off := 0; off < len(content); off += 3 << 20 {
+		last = patch(off, min(3<<20, len(content)-off))
+		chunks++
+		if last.StatusCode != http.StatusNoContent {
+			t.Fatalf("chunk at %d: %d %s", off, last.StatusCode, last.Body)
+		}
+	}
+	if chunks < 3 || last.Headers["Recording-Id"] == "" || last.Headers["Upload-Offset"] != strconv.Itoa(len(content)) {
+		t.Fatalf("after %d chunks: headers %v, want the Recording-Id of a complete upload", chunks, last.Headers)
 	}
 }
 

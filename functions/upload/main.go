@@ -10,6 +10,7 @@ import (
 
 	"bandarchive/functions/upload/upload"
 	"bandarchive/shared/app"
+	"bandarchive/shared/limits"
 	"bandarchive/shared/routes"
 	"bandarchive/shared/storage"
 )
@@ -30,6 +31,7 @@ func build(p *app.Parts) (http.Handler, error) {
 	p.SweepUploads(store)
 	return upload.NewHandler(upload.Deps{
 		DB: p.DB, Sessions: p.Sessions, Store: store, Background: p.Background,
-		MaxUploadBytes: p.Config.Storage.MaxUploadBytes, Now: p.Now,
+		MaxUploadBytes: p.Config.Storage.MaxUploadBytes, MaxChunkBytes: p.Config.Storage.MaxChunkBytes,
+		UploadExpiry: limits.UploadExpiry, Bounds: app.UploadBounds(p.Config), Now: p.Now,
 	}), nil
 }

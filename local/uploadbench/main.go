@@ -1,10 +1,11 @@
 // Command uploadbench measures a large upload over loopback: the upload
-// function as its own process, and in the same run the same bytes sent to
-// a minimal reference handler (multipart part → 64 KiB buffered writer →
+// function as its own process, in one request and resumable (tus, in
+// chunks of each size given), and in the same run the same bytes sent to a
+// minimal reference handler (multipart part → 64 KiB buffered writer →
 // file, SHA-256, fsync, nothing else). It prints throughput and each
 // server's peak RSS growth (VmHWM).
 //
-//	go run ./local/uploadbench -mb 500 -runs 3
+//	go run ./local/uploadbench -mb 500 -runs 3 -tus-mib 8
 //
 // It needs DATABASE_URL (make bench sets it) and builds bin/upload first.
 package main
@@ -46,19 +47,30 @@ func main() {
 	}
 	mb := flag.Int("mb", 500, "size of the uploaded WAV in MB (10^6 bytes)")
 	runs := flag.Int("runs", 3, "uploads per server; the median is reported")
+	chunks := flag.String("tus-mib", "8", "chunk sizes of the resumable uploads, in MiB, comma-separated")
 	flag.Parse()
-	if err := run(context.Background(), int64(*mb)*1_000_000, *runs); err != nil {
+	var sizes []int64
+	for c := range strings.SplitSeq(*chunks, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || n <= 0 {
+			fmt.Fprintln(os.Stderr, "uploadbench: -tus-mib wants MiB like 1,4,8,16")
+			os.Exit(2)
+		}
+		sizes = append(sizes, int64(n)<<20)
+	}
+	if err := run(context.Background(), int64(*mb)*1_000_000, *runs, sizes); err != nil {
 		fmt.Fprintln(os.Stderr, "uploadbench:", err)
 		os.Exit(1)
 	}
 }
 
 type result struct {
+	name   string
 	mbps   []float64
 	growth []int64 // KiB
 }
 
-func run(ctx context.Context, size int64, runs int) error {
+func run(ctx context.Context, size int64, runs int, chunks []int64) error {
 	dbURL := os.Getenv("DATABASE_URL")
 	if dbURL == "" {
 		return errors.New("DATABASE_URL is not set (run make bench)")
@@ -82,43 +94,52 @@ func run(ctx context.Context, size int64, runs int) error {
 	if err != nil {
 		return err
 	}
-	var fn, ref result
-	var ratios []float64
-	for i := range runs {
-		servers := []struct {
-			name string
-			res  *result
-			cmd  func(port, dir string) *exec.Cmd
-		}{
-			{"upload function", &fn, func(port, dir string) *exec.Cmd {
-				c := exec.Command(bin)
-				c.Env = append(os.Environ(), "DATABASE_URL="+schemaURL, "BASE_URL=http://127.0.0.1:"+port,
-					"PORT="+port, "UPLOADS_DIR="+dir, "COOKIE_SECURE=false", "LOG_LEVEL=error",
-					fmt.Sprintf("MAX_UPLOAD_BYTES=%d", size+1_000_000))
-				return c
-			}},
-			{"reference", &ref, func(port, dir string) *exec.Cmd { return exec.Command(self, "reference", port, dir) }},
-		}
-		if i%2 == 1 {
-			// Alternate the order, so neither side always runs on a warmer cache.
-			servers[0], servers[1] = servers[1], servers[0]
-		}
-		for _, s := range servers {
-			mbps, growth, err := measure(s.cmd, size, cookie, filepath.Join(work, fmt.Sprintf("%s-%d", s.name, i)))
-			if err != nil {
-				return fmt.Errorf("%s: %w", s.name, err)
-			}
-			s.res.mbps = append(s.res.mbps, mbps)
-			s.res.growth = append(s.res.growth, growth)
-			fmt.Printf("run %d %-16s %7.1f MB/s  peak RSS growth %6.1f MiB\n", i+1, s.name, mbps, float64(growth)/1024)
-		}
-		ratios = append(ratios, fn.mbps[i]/ref.mbps[i])
+	function := func(port, dir string) *exec.Cmd {
+		c := exec.Command(bin)
+		c.Env = append(os.Environ(), "DATABASE_URL="+schemaURL, "BASE_URL=http://127.0.0.1:"+port,
+			"PORT="+port, "UPLOADS_DIR="+dir, "COOKIE_SECURE=false", "LOG_LEVEL=error",
+			fmt.Sprintf("MAX_UPLOAD_BYTES=%d", size+1_000_000), fmt.Sprintf("MAX_CHUNK_BYTES=%d", slices.Max(chunks)))
+		return c
 	}
-	fm, rm := median(fn.mbps), median(ref.mbps)
+	ref := &result{name: "reference"}
+	results := []*result{{name: "one request"}}
+	for _, c := range chunks {
+		results = append(results, &result{name: fmt.Sprintf("tus, %d MiB", c>>20)})
+	}
+	results = append(results, ref)
+	ratios := make([][]float64, len(results))
+	for i := range runs {
+		order := slices.Clone(results)
+		if i%2 == 1 {
+			// Alternate the order, so no side always runs on a warmer cache.
+			slices.Reverse(order)
+		}
+		for _, r := range order {
+			cmd, send := function, sendForm
+			switch {
+			case r == ref:
+				cmd = func(port, dir string) *exec.Cmd { return exec.Command(self, "reference", port, dir) }
+			case r != results[0]:
+				chunk := chunks[slices.Index(results, r)-1]
+				send = func(base, cookie string, size int64) (int64, error) { return sendTus(base, cookie, size, chunk) }
+			}
+			mbps, growth, err := measure(cmd, send, size, cookie, filepath.Join(work, fmt.Sprintf("%d-%d", slices.Index(results, r), i)))
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.name, err)
+			}
+			r.mbps = append(r.mbps, mbps)
+			r.growth = append(r.growth, growth)
+			fmt.Printf("run %d %-16s %7.1f MB/s  peak RSS growth %6.1f MiB\n", i+1, r.name, mbps, float64(growth)/1024)
+		}
+		for j, r := range results {
+			ratios[j] = append(ratios[j], r.mbps[i]/ref.mbps[i])
+		}
+	}
 	fmt.Printf("\n%d MB upload, median of %d runs\n", size/1_000_000, runs)
-	fmt.Printf("upload function: %7.1f MB/s, peak RSS growth %.1f MiB (max of runs)\n", fm, float64(slices.Max(fn.growth))/1024)
-	fmt.Printf("reference:       %7.1f MB/s, peak RSS growth %.1f MiB (max of runs)\n", rm, float64(slices.Max(ref.growth))/1024)
-	fmt.Printf("ratio:           %.2f of the reference's throughput (median of the per-run ratios; ratio of medians %.2f)\n", median(ratios), fm/rm)
+	for j, r := range results {
+		fmt.Printf("%-16s %7.1f MB/s, %.2f of the reference (median of per-run ratios), peak RSS growth %.1f MiB (max of runs)\n",
+			r.name+":", median(r.mbps), median(ratios[j]), float64(slices.Max(r.growth))/1024)
+	}
 	return nil
 }
 
@@ -157,9 +178,9 @@ func prepareDB(ctx context.Context, dbURL, bin string) (string, string, func(), 
 	return u.String(), auth.CookieName + "=" + t.String(), cleanup, nil
 }
 
-// measure starts a server, uploads one WAV of size bytes of data, and
-// returns MB/s and the server's peak RSS growth in KiB.
-func measure(cmd func(port, dir string) *exec.Cmd, size int64, cookie, dir string) (float64, int64, error) {
+// measure starts a server, uploads one WAV of size bytes of data with
+// send, and returns MB/s and the server's peak RSS growth in KiB.
+func measure(cmd func(port, dir string) *exec.Cmd, send func(base, cookie string, size int64) (int64, error), size int64, cookie, dir string) (float64, int64, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return 0, 0, err
 	}
@@ -182,23 +203,12 @@ func measure(cmd func(port, dir string) *exec.Cmd, size int64, cookie, dir strin
 	if err != nil {
 		return 0, 0, err
 	}
-	body, contentType, length := wavForm(size)
-	req, _ := http.NewRequest("POST", base+"/api/upload", body)
-	req.ContentLength = length
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Origin", base)
-	req.Header.Set("Cookie", cookie)
 	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
+	length, err := send(base, cookie, size)
 	if err != nil {
 		return 0, 0, err
 	}
-	out, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	took := time.Since(start)
-	if resp.StatusCode != http.StatusCreated {
-		return 0, 0, fmt.Errorf("status %d: %s", resp.StatusCode, out)
-	}
 	peak, err := status(c.Process.Pid, "VmHWM")
 	if err != nil {
 		return 0, 0, err
@@ -206,15 +216,68 @@ func measure(cmd func(port, dir string) *exec.Cmd, size int64, cookie, dir strin
 	return float64(length) / 1e6 / took.Seconds(), peak - before, nil
 }
 
-// wavForm streams a multipart form with one WAV of size data bytes: a
-// random mebibyte repeated, so every run's file is new to the archive.
-func wavForm(size int64) (io.Reader, string, int64) {
+// sendForm uploads in one multipart request and returns the bytes sent.
+func sendForm(base, cookie string, size int64) (int64, error) {
+	body, contentType, length := wavForm(size)
+	req, _ := http.NewRequest("POST", base+"/api/upload", body)
+	req.ContentLength = length
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Origin", base)
+	req.Header.Set("Cookie", cookie)
+	return length, expect(http.DefaultClient.Do(req))(http.StatusCreated)
+}
+
+// sendTus uploads with the tus protocol in chunks of chunk bytes and
+// returns the bytes sent.
+func sendTus(base, cookie string, size, chunk int64) (int64, error) {
+	file, length := wavFile(size)
+	req, _ := http.NewRequest("POST", base+"/api/uploads", nil)
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Upload-Length", strconv.FormatInt(length, 10))
+	req.Header.Set("Upload-Metadata", "filename YmVuY2gud2F2") // bench.wav
+	req.Header.Set("Origin", base)
+	req.Header.Set("Cookie", cookie)
+	resp, err := http.DefaultClient.Do(req)
+	if err := expect(resp, err)(http.StatusCreated); err != nil {
+		return 0, err
+	}
+	location := base + resp.Header.Get("Location")
+	for off := int64(0); off < length; off += chunk {
+		n := min(chunk, length-off)
+		req, _ := http.NewRequest("PATCH", location, io.LimitReader(file, n))
+		req.ContentLength = n
+		req.Header.Set("Tus-Resumable", "1.0.0")
+		req.Header.Set("Upload-Offset", strconv.FormatInt(off, 10))
+		req.Header.Set("Content-Type", "application/offset+octet-stream")
+		req.Header.Set("Origin", base)
+		req.Header.Set("Cookie", cookie)
+		if err := expect(http.DefaultClient.Do(req))(http.StatusNoContent); err != nil {
+			return 0, fmt.Errorf("chunk at %d: %w", off, err)
+		}
+	}
+	return length, nil
+}
+
+// expect checks an answer's status, draining and closing its body.
+func expect(resp *http.Response, err error) func(int) error {
+	return func(want int) error {
+		if err != nil {
+			return err
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			return fmt.Errorf("status %d: %s", resp.StatusCode, out)
+		}
+		return nil
+	}
+}
+
+// wavFile streams a WAV file of size data bytes: a random mebibyte
+// repeated, so every run's file is new to the archive.
+func wavFile(size int64) (io.Reader, int64) {
 	block := make([]byte, 1<<20)
 	rand.Read(block)
-	boundary := "uploadbenchboundary"
-	head := fmt.Sprintf("--%s\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nbench\r\n"+
-		"--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.wav\"\r\nContent-Type: audio/wav\r\n\r\n", boundary, boundary)
-	tail := fmt.Sprintf("\r\n--%s--\r\n", boundary)
 	hdr := make([]byte, 44)
 	copy(hdr, "RIFF")
 	binary.LittleEndian.PutUint32(hdr[4:], uint32(36+size))
@@ -228,9 +291,19 @@ func wavForm(size int64) (io.Reader, string, int64) {
 	binary.LittleEndian.PutUint16(hdr[34:], 16)
 	copy(hdr[36:], "data")
 	binary.LittleEndian.PutUint32(hdr[40:], uint32(size))
-	data := io.LimitReader(repeat(block), size)
-	total := int64(len(head)+len(hdr)+len(tail)) + size
-	return io.MultiReader(strings.NewReader(head), bytesReader(hdr), data, strings.NewReader(tail)),
+	return io.MultiReader(bytesReader(hdr), io.LimitReader(repeat(block), size)), 44 + size
+}
+
+// wavForm streams a multipart form with one WAV of size data bytes: a
+// random mebibyte repeated, so every run's file is new to the archive.
+func wavForm(size int64) (io.Reader, string, int64) {
+	boundary := "uploadbenchboundary"
+	head := fmt.Sprintf("--%s\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nbench\r\n"+
+		"--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.wav\"\r\nContent-Type: audio/wav\r\n\r\n", boundary, boundary)
+	tail := fmt.Sprintf("\r\n--%s--\r\n", boundary)
+	file, length := wavFile(size)
+	total := int64(len(head)+len(tail)) + length
+	return io.MultiReader(strings.NewReader(head), file, strings.NewReader(tail)),
 		"multipart/form-data; boundary=" + boundary, total
 }
 

@@ -15,11 +15,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
+
 	"bandarchive/shared/auth"
 	"bandarchive/shared/background"
 	"bandarchive/shared/config"
 	"bandarchive/shared/db"
 	"bandarchive/shared/httpx"
+	"bandarchive/shared/limits"
 	"bandarchive/shared/mail"
 	"bandarchive/shared/routes"
 	"bandarchive/shared/runtime"
@@ -58,6 +61,15 @@ func NewParts(cfg config.Config, database *db.DB, log *slog.Logger, mailer mail.
 			DB: database, Outbox: outbox, BaseURL: cfg.BaseURL, AppName: cfg.AppName, Now: now,
 			Limits: signin.DefaultLimits,
 		},
+	}
+}
+
+// UploadBounds are what one member may have unfinished at once: a few
+// uploads, and bytes enough for at least one largest file.
+func UploadBounds(cfg config.Config) db.UploadBounds {
+	return db.UploadBounds{
+		Count: limits.MaxUnfinishedUploads,
+		Bytes: max(limits.MaxUnfinishedBytes, cfg.Storage.MaxUploadBytes),
 	}
 }
 
@@ -125,17 +137,44 @@ func (p *Parts) Close() {
 // start-up.
 func (p *Parts) SweepUploads(store *storage.Store) {
 	every := p.Config.Storage.SweepInterval
+	rows := storage.Rows{
+		Recording: p.DB.RecordingExists,
+		Upload: func(ctx context.Context, id uuid.UUID) (bool, error) {
+			return p.DB.UploadLive(ctx, id, p.Now())
+		},
+	}
 	if p.Config.OnLambda() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := store.Sweep(ctx, p.DB.RecordingExists, p.Now(), every, p.Logger); err != nil {
+		if err := p.sweepOnce(ctx, store, rows); err != nil {
 			p.Logger.Warn("sweeping the uploads directory failed", "err", err.Error())
 		}
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.stop = append(p.stop, cancel)
-	go store.SweepEvery(ctx, every, every, p.DB.RecordingExists, p.Now, p.Logger)
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			if err := p.sweepOnce(ctx, store, rows); err != nil && ctx.Err() == nil {
+				p.Logger.Warn("sweeping the uploads directory failed", "err", err.Error())
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// sweepOnce forgets expired resumable uploads, then sweeps the folder.
+func (p *Parts) sweepOnce(ctx context.Context, store *storage.Store, rows storage.Rows) error {
+	if err := p.DB.PruneUploads(ctx, p.Now()); err != nil {
+		return err
+	}
+	return store.Sweep(ctx, rows, p.Now(), p.Config.Storage.SweepInterval, p.Logger)
 }
 
 // Builder makes one function's handler from the parts: each main's

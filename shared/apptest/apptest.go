@@ -84,8 +84,9 @@ func New(t testing.TB, edge string, build app.Builder, o Options) *Harness {
 	cfg := config.Config{
 		BaseURL: BaseURL, AppName: "bandarchive", CookieSecure: true, Port: "0",
 		LogLevel: slog.LevelDebug, ClientIPHeader: "X-Real-Ip",
-		Mail:    config.Mail{APIToken: h.Mail.Token, APIURL: h.Mail.URL, From: "archive@archive.test", FromName: "Archive"},
-		Storage: config.Storage{UploadsDir: t.TempDir(), MaxUploadBytes: limits.DefaultMaxUploadBytes, SweepInterval: time.Minute},
+		Mail: config.Mail{APIToken: h.Mail.Token, APIURL: h.Mail.URL, From: "archive@archive.test", FromName: "Archive"},
+		Storage: config.Storage{UploadsDir: t.TempDir(), MaxUploadBytes: limits.DefaultMaxUploadBytes,
+			MaxChunkBytes: limits.DefaultMaxChunkBytes, SweepInterval: time.Minute},
 	}
 	if o.Configure != nil {
 		o.Configure(&cfg)

@@ -33,6 +33,17 @@ var (
 	formatAIFF = Format{Name: "aiff", Ext: "aiff", MIME: "audio/aiff"}
 )
 
+// FormatByName returns the format of a name Sniff gave (Format.Name), as
+// a database stores it.
+func FormatByName(name string) (Format, bool) {
+	for _, f := range []Format{formatWAV, formatMP3, formatFLAC, formatOgg, formatM4A, formatAIFF} {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Format{}, false
+}
+
 // Info is what the file itself says.
 type Info struct {
 	Duration     *float64   // seconds; nil when it cannot be determined

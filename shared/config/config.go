@@ -51,6 +51,9 @@ type Storage struct {
 	UploadsDir          string `env:"UPLOADS_DIR"`
 	MaxUploadBytes      int64  `env:"MAX_UPLOAD_BYTES"`
 	AccelRedirectPrefix string `env:"ACCEL_REDIRECT_PREFIX"`
+	// MaxChunkBytes bounds one PATCH of a resumable upload; 0 takes the
+	// edge's default (16 MiB, 4 MiB on Lambda).
+	MaxChunkBytes int64 `env:"MAX_CHUNK_BYTES"`
 	// SweepInterval is how often leftovers of interrupted uploads and
 	// deletions are looked for, and how old they must be to go.
 	SweepInterval time.Duration `env:"UPLOADS_SWEEP_INTERVAL" envDefault:"30s"`
@@ -70,6 +73,15 @@ func Load(environ []string) (Config, error) {
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if vars["MAX_UPLOAD_BYTES"] == "" {
 		c.Storage.MaxUploadBytes = limits.DefaultMaxUploadBytes
+	}
+	if c.Storage.MaxChunkBytes == 0 {
+		c.Storage.MaxChunkBytes = limits.DefaultMaxChunkBytes
+		if c.OnLambda() {
+			c.Storage.MaxChunkBytes = limits.LambdaMaxChunkBytes
+		}
+	}
+	if c.Storage.MaxChunkBytes < 0 {
+		return Config{}, fmt.Errorf("MAX_CHUNK_BYTES must be positive, got %d", c.Storage.MaxChunkBytes)
 	}
 	if c.Storage.SweepInterval <= 0 {
 		return Config{}, fmt.Errorf("UPLOADS_SWEEP_INTERVAL must be positive, got %s", c.Storage.SweepInterval)

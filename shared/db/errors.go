@@ -38,6 +38,17 @@ func duplicate(id uuid.UUID) error {
 		Details: map[string]any{"existing_id": id}}
 }
 
+// DuplicateOf returns the id of the recording that a duplicate conflict
+// (of CheckNew or InsertRecording) names.
+func DuplicateOf(err error) (uuid.UUID, bool) {
+	e := errs.As(err)
+	if e == nil || e.Code != errs.Conflict {
+		return uuid.Nil, false
+	}
+	id, ok := e.Details["existing_id"].(uuid.UUID)
+	return id, ok
+}
+
 // retryAfter is what a client is told to wait when the database is away.
 const retryAfter = 15 * time.Second
 

@@ -22,11 +22,13 @@ const (
 	Forbidden           Code = "forbidden"    // signed in, but not allowed
 	NotFound            Code = "not_found"    // no such thing (or not yours)
 	MethodNotAllowed    Code = "method_not_allowed"
-	Conflict            Code = "conflict"     // it exists already; Details name it
-	TooLarge            Code = "too_large"    // over a size limit
-	Unsupported         Code = "unsupported"  // a media type the archive does not take
-	RateLimited         Code = "rate_limited" // too many requests; RetryAfter says when
-	Unavailable         Code = "unavailable"  // a dependency is down: try again soon
+	Conflict            Code = "conflict"            // it exists already (Details name it), or the state moved on
+	Locked              Code = "locked"              // someone else is changing it right now: retry
+	Precondition        Code = "precondition_failed" // a protocol version or condition the server does not meet
+	TooLarge            Code = "too_large"           // over a size limit
+	Unsupported         Code = "unsupported"         // a media type the archive does not take
+	RateLimited         Code = "rate_limited"        // too many requests; RetryAfter says when
+	Unavailable         Code = "unavailable"         // a dependency is down: try again soon
 	InsufficientStorage Code = "insufficient_storage"
 	Internal            Code = "internal" // a bug or an unknown fault: nothing is said
 )

@@ -21,6 +21,8 @@ var statusOf = map[errs.Code]int{
 	errs.NotFound:            http.StatusNotFound,
 	errs.MethodNotAllowed:    http.StatusMethodNotAllowed,
 	errs.Conflict:            http.StatusConflict,
+	errs.Locked:              http.StatusLocked,
+	errs.Precondition:        http.StatusPreconditionFailed,
 	errs.TooLarge:            http.StatusRequestEntityTooLarge,
 	errs.Unsupported:         http.StatusUnsupportedMediaType,
 	errs.RateLimited:         http.StatusTooManyRequests,

@@ -5,6 +5,7 @@ package limits
 
 import (
 	"fmt"
+	"time"
 
 	"bandarchive/shared/errs"
 )
@@ -16,6 +17,23 @@ const DefaultMaxUploadBytes = 500 << 20
 // FormOverhead is what a one-request upload may carry on top of the file:
 // the multipart framing and the text fields.
 const FormOverhead = 1 << 20
+
+// Resumable uploads (tus).
+const (
+	// DefaultMaxChunkBytes bounds one PATCH of a resumable upload: a few
+	// MB, under Traefik's 60 s and its buffering middleware's 20 MB.
+	DefaultMaxChunkBytes = 16 << 20
+	// LambdaMaxChunkBytes is the bound on Lambda, whose payload limit (6
+	// MB) base64 inflates by a third.
+	LambdaMaxChunkBytes = 4 << 20
+	// UploadExpiry is how long an unfinished upload waits for its next
+	// bytes, and how long a finished one can still be asked about.
+	UploadExpiry = 24 * time.Hour
+	// MaxUnfinishedUploads and MaxUnfinishedBytes bound what one member
+	// may have unfinished at once (bytes: at least one largest file).
+	MaxUnfinishedUploads = 3
+	MaxUnfinishedBytes   = 2 << 30
+)
 
 // TooLargeMessage is what a person reads when a file is over max.
 func TooLargeMessage(max int64) string {

@@ -35,7 +35,12 @@ func (l *LambdaHandler) Invoke(ctx context.Context, e events.APIGatewayV2HTTPReq
 		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("event has no requestContext.http.method: is it an API Gateway v2 (payload 2.0) event?")
 	}
 	ctx = context.WithValue(ctx, eventHeadersKey{}, e.Headers)
-	return l.adapter.ProxyWithContext(ctx, e)
+	resp, err := l.adapter.ProxyWithContext(ctx, e)
+	if e.RequestContext.HTTP.Method == http.MethodHead {
+		// net/http sends no body for HEAD, whatever the handler wrote.
+		resp.Body, resp.IsBase64Encoded = "", false
+	}
+	return resp, err
 }
 
 // eventHeadersKey carries the event's header text past the adapter.

@@ -29,8 +29,9 @@ import (
 )
 
 const (
-	tmpDir   = ".tmp"   // uploads in progress
-	trashDir = ".trash" // recordings being deleted
+	tmpDir     = ".tmp"     // one-request uploads in progress
+	partialDir = ".partial" // resumable uploads in progress
+	trashDir   = ".trash"   // recordings being deleted
 	// bufferSize batches the multipart reader's small pieces (4 KiB at
 	// most) into large writes; measured on these machines it lifts
 	// throughput by half.
@@ -51,7 +52,7 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range []string{abs, filepath.Join(abs, tmpDir), filepath.Join(abs, trashDir)} {
+	for _, d := range []string{abs, filepath.Join(abs, tmpDir), filepath.Join(abs, partialDir), filepath.Join(abs, trashDir)} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("prepare uploads directory: %w", err)
 		}
@@ -94,11 +95,16 @@ func noSpace(err error, doing string) error {
 type Upload struct {
 	s         *Store
 	f         *os.File
-	w         *bufio.Writer
+	w         *bufio.Writer // nil for a finished partial: written already
 	hash      hash.Hash
+	sum       []byte // a finished partial's, hashed chunk by chunk
 	size      int64
+	partial   string // a resumable upload's file, which Abort keeps
 	committed string // the recording directory, once committed
-	done      bool
+	// committedFile is the file's name there (the open file, and its lock,
+	// moved with it; os.File keeps the old name).
+	committedFile string
+	done          bool
 }
 
 // Create starts an upload in the uploads directory's temporary folder (on
@@ -134,11 +140,19 @@ func (u *Upload) Write(p []byte) (int, error) {
 func (u *Upload) Size() int64 { return u.size }
 
 // Sum is the SHA-256 of what was written.
-func (u *Upload) Sum() []byte { return u.hash.Sum(nil) }
+func (u *Upload) Sum() []byte {
+	if u.sum != nil {
+		return u.sum
+	}
+	return u.hash.Sum(nil)
+}
 
 // Flush writes out the buffer and syncs the file to disk, after which the
 // file can be read back with ReadAt.
 func (u *Upload) Flush() error {
+	if u.w == nil {
+		return nil // a finished partial: each chunk was synced
+	}
 	if err := u.w.Flush(); err != nil {
 		return noSpace(err, "write upload")
 	}
@@ -160,11 +174,12 @@ func (u *Upload) Commit(id uuid.UUID, ext string) error {
 	if err := os.Mkdir(dir, 0o750); err != nil {
 		return noSpace(err, "create recording directory")
 	}
-	if err := os.Rename(u.f.Name(), filepath.Join(dir, FileName(ext))); err != nil {
+	name := filepath.Join(dir, FileName(ext))
+	if err := os.Rename(u.f.Name(), name); err != nil {
 		os.Remove(dir)
 		return noSpace(err, "move upload into place")
 	}
-	u.committed = dir
+	u.committed, u.committedFile = dir, name
 	if err := errors.Join(syncDir(dir), syncDir(u.s.dir)); err != nil {
 		return noSpace(err, "sync recording directory")
 	}
@@ -182,18 +197,27 @@ func (u *Upload) Keep() error {
 }
 
 // Abort removes what the upload left, the temporary file or the committed
-// directory; after Keep it does nothing, so callers can defer it.
+// directory; after Keep it does nothing, so callers can defer it. The file
+// of a resumable upload is kept (put back, if it was committed): its bytes
+// are acknowledged, and finishing can be tried again.
 func (u *Upload) Abort() {
 	if u.done {
 		return
 	}
 	u.done = true
+	defer u.f.Close()
+	if u.partial != "" {
+		if u.committed != "" {
+			os.Rename(u.committedFile, u.partial)
+			os.RemoveAll(u.committed)
+		}
+		return
+	}
 	if u.committed != "" {
 		os.RemoveAll(u.committed)
 	} else {
 		os.Remove(u.f.Name())
 	}
-	u.f.Close()
 }
 
 func syncDir(dir string) error {

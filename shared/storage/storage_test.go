@@ -131,8 +131,8 @@ func TestSweep(t *testing.T) {
 	touch(s.Path(orphanNew, "wav"), now)
 	touch(filepath.Join(s.Dir(), trashDir, hiddenKept.String(), "original.wav"), old)
 	touch(filepath.Join(s.Dir(), trashDir, hiddenGone.String(), "original.wav"), old)
-	rows := []uuid.UUID{kept, hiddenKept}
-	exists := func(_ context.Context, id uuid.UUID) (bool, error) { return slices.Contains(rows, id), nil }
+	recordings := []uuid.UUID{kept, hiddenKept}
+	exists := func(_ context.Context, id uuid.UUID) (bool, error) { return slices.Contains(recordings, id), nil }
 
 	// Live writers hold their locks: an upload in progress, a deletion in
 	// progress, a committed upload whose row is being written.
@@ -158,7 +158,23 @@ func TestSweep(t *testing.T) {
 	defer inserting.Abort()
 	os.Chtimes(filepath.Join(s.Dir(), insertingID.String()), old, old)
 
-	if err := s.Sweep(context.Background(), exists, now, time.Hour, slog.New(slog.DiscardHandler)); err != nil {
+	// Resumable uploads: one abandoned (expired), one live, one being written.
+	abandoned, liveUpload, writing := uuid.New(), uuid.New(), uuid.New()
+	touch(filepath.Join(s.Dir(), partialDir, abandoned.String()), old)
+	touch(filepath.Join(s.Dir(), partialDir, liveUpload.String()), old)
+	w, err := s.OpenPartial(writing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	os.Chtimes(filepath.Join(s.Dir(), partialDir, writing.String()), old, old)
+	uploads := []uuid.UUID{liveUpload}
+	rows := Rows{
+		Recording: exists,
+		Upload:    func(_ context.Context, id uuid.UUID) (bool, error) { return slices.Contains(uploads, id), nil },
+	}
+
+	if err := s.Sweep(context.Background(), rows, now, time.Hour, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -176,11 +192,72 @@ func TestSweep(t *testing.T) {
 		{"old but locked temporary file (a slow upload)", live.f.Name(), true},
 		{"deletion in progress, its row not yet gone", hiding.path, true},
 		{"committed upload whose row is being written", filepath.Join(s.Dir(), insertingID.String()), true},
+		{"partial file of an expired upload", filepath.Join(s.Dir(), partialDir, abandoned.String()), false},
+		{"partial file of a live upload", filepath.Join(s.Dir(), partialDir, liveUpload.String()), true},
+		{"partial file being written, its upload expired", filepath.Join(s.Dir(), partialDir, writing.String()), true},
 	}
 	for _, tt := range tests {
 		_, err := os.Stat(tt.path)
 		if got := err == nil; got != tt.exists {
 			t.Errorf("%s: exists = %v, want %v", tt.name, got, tt.exists)
 		}
+	}
+}
+
+// failingReader brings some bytes, then fails as a cut connection does.
+type failingReader struct{ data []byte }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func TestPartialAppendKeepsWhatArrived(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.New()
+	p, err := s.OpenPartial(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OpenPartial(id); err != ErrBusy {
+		t.Fatalf("second writer: %v, want ErrBusy", err)
+	}
+	h := sha256.New()
+	if n, err := p.Append(0, bytes.NewReader([]byte("hello ")), h); n != 6 || err != nil {
+		t.Fatalf("Append: %d, %v", n, err)
+	}
+	// A chunk cut half-way: what arrived is on disk and counted.
+	n, err := p.Append(6, &failingReader{data: []byte("wor")}, h)
+	if n != 3 || err != io.ErrUnexpectedEOF {
+		t.Fatalf("cut Append: %d, %v; want 3 and the read error", n, err)
+	}
+	// The client resumes from the acknowledged 6 (say the server crashed
+	// before acknowledging 9): bytes past it are dropped.
+	h2 := sha256.New()
+	h2.Write([]byte("hello "))
+	if n, err := p.Append(6, bytes.NewReader([]byte("world")), h2); n != 5 || err != nil {
+		t.Fatalf("resumed Append: %d, %v", n, err)
+	}
+	got, _ := os.ReadFile(filepath.Join(s.Dir(), partialDir, id.String()))
+	if string(got) != "hello world" {
+		t.Fatalf("partial file %q, want %q", got, "hello world")
+	}
+	want := sha256.Sum256([]byte("hello world"))
+	if !bytes.Equal(h2.Sum(nil), want[:]) {
+		t.Fatal("the hash carried across chunks differs from the file's")
+	}
+	p.Close()
+	if err := s.RemovePartial(id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir(), partialDir, id.String())); !os.IsNotExist(err) {
+		t.Fatal("RemovePartial left the file")
 	}
 }

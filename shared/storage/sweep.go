@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,17 +11,27 @@ import (
 	"github.com/google/uuid"
 )
 
-// Exists reports whether the row of a recording exists.
+// Exists reports whether a row exists.
 type Exists func(context.Context, uuid.UUID) (bool, error)
+
+// Rows tell the sweep what the database holds.
+type Rows struct {
+	// Recording reports whether a recording's row exists.
+	Recording Exists
+	// Upload reports whether a resumable upload is still wanted
+	// (unfinished and unexpired).
+	Upload Exists
+}
 
 // Sweep tidies the directory: whatever no live writer holds (its lock is
 // free) and is older than grace is settled. Temporary files (uploads a
-// crash or a kill interrupted) are removed; hidden recordings are restored
+// crash or a kill interrupted) are removed, and so are the files of
+// resumable uploads that expired or are gone; hidden recordings are restored
 // when their row still exists and removed otherwise (a deletion that was
 // interrupted); recording directories without a row (a crash between the
 // rename and the insert) are removed. Processes sharing the folder may
 // sweep at once: each step tolerates the others'.
-func (s *Store) Sweep(ctx context.Context, exists Exists, now time.Time, grace time.Duration, log *slog.Logger) error {
+func (s *Store) Sweep(ctx context.Context, rows Rows, now time.Time, grace time.Duration, log *slog.Logger) error {
 	stale := func(path string) bool {
 		info, err := os.Stat(path)
 		return err == nil && now.Sub(info.ModTime()) > grace
@@ -40,6 +49,25 @@ func (s *Store) Sweep(ctx context.Context, exists Exists, now time.Time, grace t
 		}
 	}
 
+	partials, err := os.ReadDir(filepath.Join(s.dir, partialDir))
+	if err != nil {
+		return err
+	}
+	for _, e := range partials {
+		id, err := uuid.Parse(e.Name())
+		path := filepath.Join(s.dir, partialDir, e.Name())
+		if err != nil || !stale(path) || locked(path) {
+			continue
+		}
+		live, err := rows.Upload(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !live && os.Remove(path) == nil {
+			log.Info("removed the file of an expired or cancelled upload", "upload", id)
+		}
+	}
+
 	trash, err := os.ReadDir(filepath.Join(s.dir, trashDir))
 	if err != nil {
 		return err
@@ -51,7 +79,7 @@ func (s *Store) Sweep(ctx context.Context, exists Exists, now time.Time, grace t
 		if err != nil || !stale(path) || originalLocked(path) {
 			continue
 		}
-		ok, err := exists(ctx, id)
+		ok, err := rows.Recording(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -75,7 +103,7 @@ func (s *Store) Sweep(ctx context.Context, exists Exists, now time.Time, grace t
 		if err != nil || !e.IsDir() || !stale(path) || originalLocked(path) {
 			continue
 		}
-		ok, err := exists(ctx, id)
+		ok, err := rows.Recording(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -97,22 +125,4 @@ func originalLocked(dir string) bool {
 		}
 	}
 	return false
-}
-
-// SweepEvery sweeps now and then every interval until ctx ends, logging
-// what fails (the database may be away for a while; the next sweep
-// retries).
-func (s *Store) SweepEvery(ctx context.Context, interval, grace time.Duration, exists Exists, now func() time.Time, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := s.Sweep(ctx, exists, now(), grace, log); err != nil && ctx.Err() == nil {
-			log.Warn("sweeping the uploads directory failed", "err", fmt.Sprint(err))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

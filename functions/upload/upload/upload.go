@@ -31,6 +31,10 @@ import (
 	"bandarchive/shared/waveform"
 )
 
+// errNotAudio refuses a file that is no recording, whatever its name says.
+var errNotAudio = errs.Errorf(errs.Unsupported,
+	"This file is not a recording the archive can keep. Accepted: WAV/BWF, MP3, FLAC, OGG/Opus, M4A/AAC and AIFF.")
+
 // maxFieldBytes bounds one text field of the form.
 const maxFieldBytes = 64 << 10
 
@@ -43,7 +47,13 @@ type Deps struct {
 	Background *background.Group
 	// MaxUploadBytes is the largest file accepted (MAX_UPLOAD_BYTES).
 	MaxUploadBytes int64
-	Now            func() time.Time
+	// MaxChunkBytes bounds one PATCH of a resumable upload.
+	MaxChunkBytes int64
+	// UploadExpiry is how long an unfinished upload waits for more bytes.
+	UploadExpiry time.Duration
+	// Bounds limit a member's unfinished uploads.
+	Bounds db.UploadBounds
+	Now    func() time.Time
 }
 
 type handler struct {
@@ -53,8 +63,14 @@ type handler struct {
 // NewHandler returns the upload function's handler.
 func NewHandler(d Deps) http.Handler {
 	h := &handler{d}
+	member := func(f httpx.HandlerFunc) http.Handler { return d.Sessions.RequireMember(f) }
 	return routes.MustServe(routes.Upload, map[string]http.Handler{
-		"POST /api/upload": d.Sessions.RequireMember(httpx.HandlerFunc(h.upload)),
+		"POST /api/upload":         member(h.upload),
+		"OPTIONS /api/uploads":     tus(member, h.options),
+		"POST /api/uploads":        tus(member, h.create),
+		"HEAD /api/uploads/{id}":   tus(member, h.head),
+		"PATCH /api/uploads/{id}":  tus(member, h.patch),
+		"DELETE /api/uploads/{id}": tus(member, h.terminate),
 	})
 }
 
@@ -80,7 +96,7 @@ func (h *handler) upload(w http.ResponseWriter, r *http.Request) error {
 	var filename string
 	defer func() {
 		if up != nil {
-			up.Abort() // a no-op once committed
+			up.Abort() // a no-op once kept
 		}
 	}()
 	for {
@@ -117,7 +133,12 @@ func (h *handler) upload(w http.ResponseWriter, r *http.Request) error {
 	if up == nil {
 		return errs.InvalidField("file", "The form has no part named \"file\".")
 	}
-	return h.archive(w, r, up, format, filename, fields)
+	u, _ := auth.UserFrom(r.Context())
+	rec, err := h.archive(r.Context(), u.ID, up, format, filename, fields)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusCreated, rec)
 }
 
 // receive streams the file part into a temporary file. Its first bytes
@@ -134,8 +155,7 @@ func (h *handler) receive(part io.Reader) (*storage.Upload, audio.Format, error)
 	}
 	format, ok := audio.Sniff(head)
 	if !ok {
-		return nil, audio.Format{}, errs.Errorf(errs.Unsupported,
-			"This file is not a recording the archive can keep. Accepted: WAV/BWF, MP3, FLAC, OGG/Opus, M4A/AAC and AIFF.")
+		return nil, audio.Format{}, errNotAudio
 	}
 	up, err := h.Store.Create()
 	if err != nil {
@@ -171,31 +191,33 @@ func (h *handler) readError(err error) error {
 	return errs.Wrap(errs.Invalid, err, "The upload was interrupted or is not a valid multipart form.")
 }
 
-// archive probes the received file and stores it: file in place first,
-// then the row; if the row cannot be written the file goes again.
-func (h *handler) archive(w http.ResponseWriter, r *http.Request, up *storage.Upload, format audio.Format, filename string, fields metadata.Fields) error {
-	ctx := r.Context()
-	user, _ := auth.UserFrom(ctx)
+// archive is the finishing step of both ways to upload, one request or
+// resumable: it probes the received file and stores it, file in place
+// first, then the row, and answers the recording as user sees it. A file
+// the archive has already is the duplicate conflict of db.CheckNew. The
+// caller aborts up on failure: the row could not be written, so the file
+// goes again (or, resumable, waits to be finished again).
+func (h *handler) archive(ctx context.Context, user uuid.UUID, up *storage.Upload, format audio.Format, filename string, fields metadata.Fields) (db.Recording, error) {
 	edit, err := fields.Edit(h.Now())
 	if err != nil {
-		return err
+		return db.Recording{}, err
 	}
 	if err := up.Flush(); err != nil {
-		return err
+		return db.Recording{}, err
 	}
 	sum := up.Sum()
 	if err := h.DB.CheckNew(ctx, sum); err != nil {
-		return err
+		return db.Recording{}, err
 	}
 	info, err := audio.Probe(up, up.Size(), format)
 	if err != nil {
-		return errs.Wrap(errs.Unsupported, err, fmt.Sprintf(
+		return db.Recording{}, errs.Wrap(errs.Unsupported, err, fmt.Sprintf(
 			"The file looks like %s but its header cannot be read: it may be damaged or cut short.", strings.ToUpper(format.Name)))
 	}
 	rec := db.Recording{
 		ID: uuid.New(), Title: titleFor(edit.Title, info.Title, filename), OriginalFilename: filename,
 		Format: format.Name, MIMEType: format.MIME, DurationSeconds: info.Duration, FileSizeBytes: up.Size(),
-		SHA256: sum, UploadedAt: h.Now(), UploadedBy: user.ID, RecordedDate: info.RecordedDate,
+		SHA256: sum, UploadedAt: h.Now(), UploadedBy: user, RecordedDate: info.RecordedDate,
 	}
 	if edit.RecordedDate != nil {
 		rec.RecordedDate = *edit.RecordedDate
@@ -206,24 +228,25 @@ func (h *handler) archive(w http.ResponseWriter, r *http.Request, up *storage.Up
 		}
 	}
 	if err := up.Commit(rec.ID, format.Ext); err != nil {
-		return err
+		return db.Recording{}, err
 	}
 	// The request may be cancelled now; the row must still be written or
-	// the file removed (the deferred Abort), so neither outlives the other.
+	// the file removed (the caller's Abort), so neither outlives the other.
 	ctx = context.WithoutCancel(ctx)
 	if err := h.DB.InsertRecording(ctx, rec); err != nil {
-		return err
+		if errs.CodeOf(err) == errs.Unavailable {
+			// A timeout is no answer: the row may have been written after
+			// all. The file stays; the sweep removes it if no row names it.
+			up.Keep()
+		}
+		return db.Recording{}, err
 	}
 	if err := up.Keep(); err != nil {
 		httpx.Logger(ctx).Warn("closing an archived upload failed", "id", rec.ID, "err", err.Error())
 	}
 	h.drawWaveform(ctx, rec, format, info)
-	saved, err := h.DB.Recording(ctx, rec.ID, user.ID)
-	if err != nil {
-		return err
-	}
 	httpx.Logger(ctx).Info("recording archived", "id", rec.ID, "format", format.Name, "bytes", rec.FileSizeBytes)
-	return httpx.WriteJSON(w, http.StatusCreated, saved)
+	return h.DB.Recording(ctx, rec.ID, user)
 }
 
 // drawWaveform computes the peaks in the background: reading a 500 MB
