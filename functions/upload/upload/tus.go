@@ -207,11 +207,9 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	if offset != up.Offset || up.FinishedAt != nil {
-		w.Header().Set("Upload-Offset", strconv.FormatInt(up.Offset, 10))
-		return errs.Errorf(errs.Conflict, "The upload is at byte %d, not %d; continue from there.", up.Offset, offset)
+	if err := atOffset(w, up, offset); err != nil {
+		return err
 	}
-	remaining := up.Length - up.Offset
 	p, err := h.Store.OpenPartial(up.ID)
 	if err != nil {
 		return err
@@ -221,6 +219,16 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request) error {
 			p.Close()
 		}
 	}()
+	// Read again under the lock: a request that held it just now may have
+	// moved the upload on, and truncating to a stale offset would lose its
+	// bytes.
+	if up, err = h.find(r); err != nil {
+		return err
+	}
+	if err := atOffset(w, up, offset); err != nil {
+		return err
+	}
+	remaining := up.Length - up.Offset
 	sum, err := resumeHash(up)
 	if err != nil {
 		return err
@@ -270,6 +278,16 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request) error {
 	describe(w.Header(), up)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// atOffset refuses a chunk that does not start where the upload is (or
+// comes after it finished), telling the client where that is.
+func atOffset(w http.ResponseWriter, up db.Upload, offset int64) error {
+	if offset == up.Offset && up.FinishedAt == nil {
+		return nil
+	}
+	w.Header().Set("Upload-Offset", strconv.FormatInt(up.Offset, 10))
+	return errs.Errorf(errs.Conflict, "The upload is at byte %d, not %d; continue from there.", up.Offset, offset)
 }
 
 // resumeHash is the SHA-256 of the upload's bytes so far, carried across
