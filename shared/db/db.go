@@ -103,7 +103,7 @@ func migrations() fs.FS {
 
 // withMigrator runs f with a migrator on one connection of the pool and
 // the schema version the database is at.
-func (db *DB) withMigrator(ctx context.Context, f func(m *migrate.Migrator, version int32) error) error {
+func (db *DB) withMigrator(ctx context.Context, f func(m *migrate.Migrator, conn *pgx.Conn, version int32) error) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -125,15 +125,22 @@ func (db *DB) withMigrator(ctx context.Context, f func(m *migrate.Migrator, vers
 	if err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	return f(m, version)
+	return f(m, conn.Conn(), version)
 }
 
 // Migrate applies every migration not yet applied, each in its own
 // transaction, under the migrator's advisory lock so concurrent starts are
 // safe. It logs what it did.
 func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
-	err := db.withMigrator(ctx, func(m *migrate.Migrator, from int32) error {
+	err := db.withMigrator(ctx, func(m *migrate.Migrator, conn *pgx.Conn, from int32) error {
 		if err := m.Migrate(ctx); err != nil {
+			return err
+		}
+		marks, err := Marks()
+		if err != nil {
+			return err
+		}
+		if err := recordMarks(ctx, conn, marks); err != nil {
 			return err
 		}
 		if to := int32(len(m.Migrations)); log != nil && to != from {
@@ -147,13 +154,19 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
-// CheckSchema returns an error unless every migration this binary carries
-// has been applied: functions refuse to run on a stale schema rather than
-// migrate on every cold start.
+// CheckSchema returns an error unless the schema suits this binary: every
+// migration it carries is applied (functions refuse a stale schema rather
+// than migrate on every cold start), and any newer migration is marked
+// compatible with older code (see compat.go), so one function can be
+// deployed, or rolled back, alone.
 func (db *DB) CheckSchema(ctx context.Context) error {
-	return db.withMigrator(ctx, func(m *migrate.Migrator, have int32) error {
-		if want := int32(len(m.Migrations)); have != want {
+	return db.withMigrator(ctx, func(m *migrate.Migrator, conn *pgx.Conn, have int32) error {
+		want := int32(len(m.Migrations))
+		if have < want {
 			return fmt.Errorf("database schema is at version %d, this binary needs %d: run the migrate step (go run ./local migrate, or the migrate service)", have, want)
+		}
+		if have > want {
+			return checkNewer(ctx, conn, have, want)
 		}
 		return nil
 	})

@@ -1,3 +1,4 @@
+-- compatible: yes (the first schema: there is no older code)
 -- Users, invites, login links and sessions. Only SHA-256 hashes of secrets
 -- are stored: a copy of the database lets nobody sign in.
 

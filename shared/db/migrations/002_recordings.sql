@@ -1,3 +1,4 @@
+-- compatible: yes (new tables only)
 -- Recordings and the members' scores of them.
 
 CREATE TABLE recordings (

@@ -1,3 +1,4 @@
+-- compatible: yes (a column with a default, indexes)
 -- The address a session was started from: a member asking for a link from
 -- a network where they are signed in is never held back by the per-email
 -- ceiling that others' requests for their address may have reached.

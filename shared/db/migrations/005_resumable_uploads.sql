@@ -1,3 +1,4 @@
+-- compatible: yes (a new table)
 -- Resumable uploads (tus): one row per upload, in progress or finished. The
 -- bytes live in UPLOADS_DIR/.partial/{id} until the upload is complete and
 -- becomes a recording. offset is what the server has acknowledged: those
