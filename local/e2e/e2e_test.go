@@ -83,7 +83,7 @@ func tab(t *testing.T, browser context.Context) context.Context {
 // the step's name.
 func run(t *testing.T, ctx context.Context, step string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		// A picture of the failure helps more than the selector alone.
@@ -108,8 +108,13 @@ func value[T any](t *testing.T, ctx context.Context, expr string) T {
 
 // until waits for a JavaScript expression to become true.
 func until(expr string) chromedp.Action[chromedp.Void] {
+	return untilWithin(expr, 20*time.Second)
+}
+
+// untilWithin waits up to d for a JavaScript expression to become true.
+func untilWithin(expr string, d time.Duration) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(20*time.Second))(ctx, t)
+		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(d))(ctx, t)
 		if err != nil {
 			return fmt.Errorf("waiting for %s: %w", expr, err)
 		}
@@ -124,13 +129,16 @@ func textIs(sel, want string) chromedp.Action[chromedp.Void] {
 
 func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
-func TestMemberJourney(t *testing.T) {
-	alloc := browser(t)
+// startStack starts the stack on a database of its own, with the fake
+// Mailersend and admin@band.example as the admin; env is added (a later
+// value wins).
+func startStack(t *testing.T, env ...string) (*stack.Stack, *mailersendfake.Server) {
+	t.Helper()
 	fake := mailersendfake.New(t)
 	st, err := stack.Start(context.Background(), stack.Options{
 		Root: repoRoot,
 		Dir:  t.TempDir(),
-		Env: []string{
+		Env: append([]string{
 			"DATABASE_URL=" + dbtest.NewURL(t),
 			"UPLOADS_DIR=" + t.TempDir(),
 			"ADMIN_EMAIL=admin@band.example",
@@ -138,7 +146,7 @@ func TestMemberJourney(t *testing.T) {
 			"MAILERSEND_API_TOKEN=" + fake.Token,
 			"MAIL_FROM=archive@band.example",
 			"APP_NAME=bandarchive",
-		},
+		}, env...),
 		Stderr: testWriter{t},
 	})
 	if err != nil {
@@ -149,6 +157,12 @@ func TestMemberJourney(t *testing.T) {
 			t.Errorf("stop the stack: %v", err)
 		}
 	})
+	return st, fake
+}
+
+func TestMemberJourney(t *testing.T) {
+	alloc := browser(t)
+	st, fake := startStack(t)
 	base := st.BaseURL
 	shots := newShots(t)
 
@@ -198,7 +212,12 @@ func TestMemberJourney(t *testing.T) {
 	if progress != 100 {
 		t.Fatalf("progress bar at %v%%, want 100%%", progress)
 	}
+	run(t, admin, "see the overall progress", textIs("#overall", "1 of 1 file"))
 	shots.take(t, admin, "upload")
+	// It went the resumable way (tus), and the archive has the very bytes.
+	id := recordingIDOf(t, admin, ".upload-item a.upload-link")
+	checkStored(t, st, id, wav)
+	checkSentWithTus(t, st)
 
 	// Find it in the list, open it.
 	run(t, admin, "find it in the archive",
@@ -294,8 +313,14 @@ func newShots(t *testing.T) shots {
 	return shots{dir}
 }
 
-func (s shots) take(t *testing.T, ctx context.Context, name string) {
+// take shoots the top of the page, or, given a selector, the page
+// scrolled to the first element it matches.
+func (s shots) take(t *testing.T, ctx context.Context, name string, scrollTo ...string) {
 	t.Helper()
+	scroll := `window.scrollTo(0, 0), true`
+	if len(scrollTo) > 0 {
+		scroll = fmt.Sprintf(`document.querySelector(%q).scrollIntoView({ block: 'start' }), true`, scrollTo[0])
+	}
 	for _, size := range []struct {
 		label         string
 		width, height int64
@@ -308,8 +333,8 @@ func (s shots) take(t *testing.T, ctx context.Context, name string) {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(size.width, size.height, opts...)); err != nil {
 			t.Fatalf("resize for %s: %v", name, err)
 		}
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.scrollTo(0, 0), true`)); err != nil {
-			t.Fatalf("scroll %s to the top: %v", name, err)
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](scroll)); err != nil {
+			t.Fatalf("scroll %s: %v", name, err)
 		}
 		// Two animation frames: the new layout has been painted.
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
