@@ -7,14 +7,17 @@ import (
 )
 
 // AIFF and AIFF-C: big-endian IFF chunks. COMM gives the frame count and
-// the sample rate as an 80-bit extended float; SSND holds the audio.
+// the sample rate as an 80-bit extended float; SSND holds the audio. An
+// ID3v2 tag in front of the FORM header is skipped, as in WAV.
 
 // maxSampleRate is far above any real recording; a larger rate in a header
 // is damage.
 const maxSampleRate = 1 << 22
 
 func probeAIFF(src *source) (Info, error) {
-	hdr, ok := src.full(0, 12)
+	var leading tags
+	start := readLeadingID3v2(src, &leading)
+	hdr, ok := src.full(start, 12)
 	if !ok {
 		return Info{}, errShort
 	}
@@ -30,7 +33,7 @@ func probeAIFF(src *source) (Info, error) {
 		ssndBytes     int64
 		title, id3tag tags
 	)
-	off := int64(12)
+	off := start + 12
 	for range maxChunks {
 		ch, ok := src.full(off, 8)
 		if !ok {
@@ -75,6 +78,8 @@ func probeAIFF(src *source) (Info, error) {
 	t := title
 	t.setTitle(id3tag.title)
 	t.setDate(id3tag.date)
+	t.setTitle(leading.title)
+	t.setDate(leading.date)
 	out := Info{Channels: channels}
 	t.apply(&out)
 	if ssndStart >= 0 {
@@ -86,8 +91,19 @@ func probeAIFF(src *source) (Info, error) {
 		return out, nil // a damaged rate: no duration
 	}
 	out.SampleRate = int(math.Round(rate))
-	if perFrame := aiffFrameBytes(compression, channels, bits); perFrame > 0 {
+	perFrame := aiffFrameBytes(compression, channels, bits)
+	switch {
+	case perFrame > 0 && frames == 0 && ssndBytes > 0:
+		// A recorder that never finished the header: the frames are
+		// what the sound data holds.
+		frames = ssndBytes / perFrame
+	case perFrame > 0:
 		frames = min(frames, ssndBytes/perFrame)
+	case frames == 0 && ssndBytes > 0:
+		return out, nil // compressed, and no count: unknown, not 0
+	}
+	if frames == 0 && ssndBytes > 0 {
+		return out, nil // data, but a damaged header counts no frame of it
 	}
 	out.Duration = seconds(float64(frames) / rate)
 	return out, nil

@@ -68,8 +68,12 @@ type PCM struct {
 }
 
 // Probe reads the headers and tags of a stored file of format f, as Sniff
-// reported it (only f.Name is used). It reads little: headers, tags, and
-// for some formats a window at the end of the file, never the whole file.
+// or SniffAt reported it (only f.Name is used). It reads little: headers,
+// tags, and for some formats a window at the end of the file. Two kinds of
+// file say their duration nowhere but all along: an MP3 without a Xing or
+// VBRI header (or cut shorter than that header says), whose frames are
+// counted in one sequential, buffered read of the file, and a fragmented
+// MP4, whose moof boxes (not their media data) are read one by one.
 //
 // It returns an error only when the format's essential header cannot be read
 // (missing, damaged or cut off). A file whose audio is cut short still

@@ -32,6 +32,12 @@ func fixtures() []fixture {
 		{file: "id3v24.mp3", format: formatMP3, duration: 1.071020, sampleRate: 22050, channels: 1, tagged: true},
 		{file: "cbr.mp3", format: formatMP3, duration: 1.045000, sampleRate: 44100, channels: 1},
 		{file: "tone.m4a", format: formatM4A, duration: 1.000000, sampleRate: 8000, channels: 1, tagged: true},
+		{file: "fragmented.m4a", format: formatM4A, duration: 1.128000, sampleRate: 8000, channels: 1, tagged: true},
+		{file: "hires.m4a", format: formatM4A, duration: 0.250000, sampleRate: 96000, channels: 1, tagged: true},
+		// ffprobe's format duration, 1.751655, is an estimate from the
+		// bitrate of the first frames; it counts 60 frames of 576 samples
+		// (-count_packets), which is this.
+		{file: "vbr.mp3", format: formatMP3, duration: 1.567347, sampleRate: 22050, channels: 1},
 	}
 }
 
@@ -170,8 +176,10 @@ func (r *countingReader) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// TestProbeReadsLittle probes each fixture as if it were followed by 500 MB:
-// Probe must read headers, tags and a window at the end, not the file.
+// TestProbeReadsLittle probes each fixture as if it were followed by 500 MB
+// of zeros: Probe must read headers, tags and a window at the end, not the
+// file. (An MP3 without a Xing header has its frames counted to the end,
+// but the chain of frames ends where the zeros start.)
 func TestProbeReadsLittle(t *testing.T) {
 	const size = 500 << 20
 	for _, tt := range fixtures() {

@@ -205,6 +205,129 @@ func trak(handler string) []byte {
 	return box("trak", box("mdia", mdhd, hdlr, box("minf", box("stbl", stsd))))
 }
 
+// soundTrak is a sound track with a track ID, an mdhd timescale, and an
+// mp4a sample entry of the given 16.16 rate field and channel count whose
+// esds holds asc (none when nil); more boxes go into stbl (stts).
+func soundTrak(id, timescale, rateField uint32, channels uint16, asc []byte, stbl ...[]byte) []byte {
+	tkhd := fullBox("tkhd", 0, make([]byte, 8), binary.BigEndian.AppendUint32(nil, id), make([]byte, 68))
+	hdlr := fullBox("hdlr", 0, make([]byte, 4), []byte("soun"), make([]byte, 13))
+	mdhd := fullBox("mdhd", 0, make([]byte, 8), binary.BigEndian.AppendUint32(nil, timescale), make([]byte, 8))
+	entry := make([]byte, 28)
+	binary.BigEndian.PutUint16(entry[6:], 1) // data reference index
+	binary.BigEndian.PutUint16(entry[16:], channels)
+	binary.BigEndian.PutUint16(entry[18:], 16)
+	binary.BigEndian.PutUint32(entry[24:], rateField)
+	var esds []byte
+	if asc != nil {
+		esds = esdsBox(asc)
+	}
+	stsd := fullBox("stsd", 0, binary.BigEndian.AppendUint32(nil, 1), box("mp4a", entry, esds))
+	return box("trak", tkhd, box("mdia", mdhd, hdlr, box("minf", box("stbl", append([][]byte{stsd}, stbl...)...))))
+}
+
+// esdsBox is an esds box of MPEG-4 audio with the AudioSpecificConfig asc,
+// its descriptor lengths in the four-byte form ffmpeg writes.
+func esdsBox(asc []byte) []byte {
+	desc := func(tag byte, body ...[]byte) []byte {
+		b := bytes.Join(body, nil)
+		n := len(b)
+		return append([]byte{tag, 0x80 | byte(n>>21&0x7F), 0x80 | byte(n>>14&0x7F), 0x80 | byte(n>>7&0x7F), byte(n & 0x7F)}, b...)
+	}
+	decoderConfig := append([]byte{0x40, 0x15}, make([]byte, 11)...) // MPEG-4 audio
+	es := desc(0x03, []byte{0, 1, 0}, desc(0x04, decoderConfig, desc(0x05, asc)), desc(0x06, []byte{2}))
+	return fullBox("esds", 0, es)
+}
+
+// ascBits packs bit fields, each {width, value}, into an AudioSpecificConfig.
+func ascBits(fields ...[2]int) []byte {
+	var out []byte
+	var acc, n int
+	for _, f := range fields {
+		for i := f[0] - 1; i >= 0; i-- {
+			acc = acc<<1 | f[1]>>i&1
+			if n++; n == 8 {
+				out, acc, n = append(out, byte(acc)), 0, 0
+			}
+		}
+	}
+	if n > 0 {
+		out = append(out, byte(acc<<(8-n)))
+	}
+	return out
+}
+
+// stts is a time-to-sample box of {count, delta} entries.
+func stts(entries ...[2]uint32) []byte {
+	b := binary.BigEndian.AppendUint32(nil, uint32(len(entries)))
+	for _, e := range entries {
+		b = binary.BigEndian.AppendUint32(b, e[0])
+		b = binary.BigEndian.AppendUint32(b, e[1])
+	}
+	return fullBox("stts", 0, b)
+}
+
+// trex is a track extends box with a default sample duration.
+func trex(id, duration uint32) []byte {
+	b := binary.BigEndian.AppendUint32(nil, id)
+	b = binary.BigEndian.AppendUint32(b, 1)
+	b = binary.BigEndian.AppendUint32(b, duration)
+	return fullBox("trex", 0, b, make([]byte, 8))
+}
+
+// fragment is a moof of one traf per track, then an mdat of mdatBytes.
+// Each traf is a tfhd and trun from fragTraf.
+func fragment(mdatBytes int, trafs ...[]byte) []byte {
+	return concat(box("moof", fullBox("mfhd", 0, []byte{0, 0, 0, 1}), bytes.Join(trafs, nil)), box("mdat", make([]byte, mdatBytes)))
+}
+
+// fragTraf is a traf for track id: the tfhd gives a default duration when
+// defaultDuration > 0; the trun lists durations when given, else count
+// samples without one.
+func fragTraf(id, defaultDuration uint32, count int, durations ...uint32) []byte {
+	tfhd := binary.BigEndian.AppendUint32(nil, id)
+	var flags uint32 = 0x020000 // default-base-is-moof
+	if defaultDuration > 0 {
+		flags |= 0x08
+		tfhd = binary.BigEndian.AppendUint32(tfhd, defaultDuration)
+	}
+	tfhdBox := box("tfhd", binary.BigEndian.AppendUint32(nil, flags), tfhd)
+	var trunFlags uint32 = 0x000001 | 0x000200 // data offset, sample sizes
+	if durations != nil {
+		trunFlags |= 0x000100
+		count = len(durations)
+	}
+	trun := binary.BigEndian.AppendUint32(nil, trunFlags)
+	trun = binary.BigEndian.AppendUint32(trun, uint32(count))
+	trun = binary.BigEndian.AppendUint32(trun, 0) // data offset
+	for i := range count {
+		if durations != nil {
+			trun = binary.BigEndian.AppendUint32(trun, durations[i])
+		}
+		trun = binary.BigEndian.AppendUint32(trun, 100) // sample size
+	}
+	return box("traf", tfhdBox, box("trun", trun))
+}
+
+// mpeg1Frame is an MPEG-1 Layer III frame, 44.1 kHz mono, of the bitrate
+// with the given index (9: 128 kbit/s), its audio all zeros.
+func mpeg1Frame(bitrateIndex byte) []byte {
+	h := []byte{0xFF, 0xFB, bitrateIndex << 4, 0xC4}
+	f, ok := parseMPEGFrame(h)
+	if !ok {
+		panic("bad frame header")
+	}
+	return append(h, make([]byte, f.length-4)...)
+}
+
+// mpeg1Frames is the frames of the given bitrate indexes, one after another.
+func mpeg1Frames(bitrateIndexes ...byte) []byte {
+	var b []byte
+	for _, i := range bitrateIndexes {
+		b = append(b, mpeg1Frame(i)...)
+	}
+	return b
+}
+
 // ilstItem is an iTunes-style tag item with a UTF-8 data box.
 func ilstItem(typ, text string) []byte {
 	return box(typ, box("data", []byte{0, 0, 0, 1, 0, 0, 0, 0}, []byte(text)))

@@ -82,16 +82,27 @@ func probeFLAC(src *source) (Info, error) {
 		return out, nil
 	}
 	out.SampleRate = si.sampleRate
-	if audioStart < 0 || audioStart >= src.size {
+	switch {
+	case audioStart >= src.size:
 		out.Duration = seconds(0) // the file ends in its metadata
 		return out, nil
+	}
+	lost := audioStart < 0
+	if lost {
+		// A damaged block length lost the end of the metadata: the
+		// frames, if any, are somewhere after STREAMINFO.
+		audioStart = start + 8 + 34
 	}
 	// The last frame tells how many samples are really there: fewer than
 	// STREAMINFO says when the file is cut short, and the only count when
 	// the encoder could not write one (total 0).
 	total := si.totalSamples
-	if end, ok := lastFLACSample(src, audioStart, si); ok && (total == 0 || end < total) {
+	end, found := lastFLACSample(src, audioStart, si)
+	if found && (total == 0 || end < total) {
 		total = end
+	}
+	if lost && !found {
+		return out, nil // cut in its metadata, or damaged: unknown
 	}
 	if total > 0 {
 		out.Duration = ratio(total, int64(si.sampleRate))

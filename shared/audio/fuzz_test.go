@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"testing"
@@ -29,6 +30,14 @@ func fuzzSeeds() [][]byte {
 		concat(oggPageBytes(2, 0, 9, vorbisID(2, 8000)), oggPageBytes(0, 0, 9, []byte("\x03vorbis\x00\x00\x00\x00\x01\x00\x00\x00\x07\x00\x00\x00title=x")), oggPageBytes(4, 8000, 9, make([]byte, 30))),
 		splitCommentPacket([]byte("OpusTags\x00\x00\x00\x00\x01\x00\x00\x00\x09\x00\x00\x00DATE=1998")),
 		concat(ftyp("M4A ", "isom"), box("moov", mvhd(1000, 2500), trak("soun"), box("mvex", fullBox("mehd", 0, make([]byte, 4))), box("udta", fullBox("meta", 0, box("ilst", ilstItem("\xa9nam", "x"), ilstItem("\xa9day", "1998")))))),
+		// Fragments with each kind of duration, and an HE-AAC config with
+		// a sync extension.
+		concat(ftyp("iso6"), box("moov", mvhd(1000, 0), soundTrak(1, 44100, 22050<<16, 1, ascBits([2]int{5, 2}, [2]int{4, 7}, [2]int{4, 1}, [2]int{3, 0}, [2]int{11, 0x2B7}, [2]int{5, 5}, [2]int{1, 1}, [2]int{4, 4}), stts([2]uint32{2, 1024})), box("mvex", trex(1, 1024))),
+			fragment(40, fragTraf(1, 0, 2)), fragment(40, fragTraf(1, 2048, 2)), fragment(40, fragTraf(1, 0, 0, 1024, 1024), fragTraf(2, 0, 1))),
+		// VBR frames without a Xing header, junk and a tag between them.
+		concat(mpeg1Frames(1, 1, 14), []byte("junk\xff\xfb"), id3Tag(3, 0, id3Frame(3, "TT2\x00", 0, latin1Text("x"))), mpeg1Frames(9, 9, 9)),
+		// An ID3v2 tag in front of a WAV whose byte rate is 0.
+		concat(id3Tag(3, 0), riffFile("RIFF", nil, chunk{id: "fmt ", data: []byte{0x11, 0, 1, 0, 0x40, 0x1F, 0, 0, 0, 0, 0, 0, 0, 1, 4, 0}}, chunk{id: "fact", data: []byte{0x40, 0x1F, 0, 0}}, chunk{id: "data", data: make([]byte, 100), size: claim(4000)})),
 	}
 }
 
@@ -45,9 +54,22 @@ func FuzzProbe(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if got, ok := Sniff(data[:min(len(data), SniffLen)]); ok && !accepted(got) {
+		head := data[:min(len(data), SniffLen)]
+		got, ok := Sniff(head)
+		if ok && !accepted(got) {
 			t.Fatalf("Sniff: got %+v, not an accepted format", got)
 		}
+		// SniffAt reads past tags; on a whole head, it agrees with Sniff.
+		at, atOK, err := SniffAt(bytes.NewReader(data), int64(len(data)))
+		switch {
+		case err != nil:
+			t.Fatalf("SniffAt: %v", err)
+		case atOK && !accepted(at):
+			t.Fatalf("SniffAt: got %+v, not an accepted format", at)
+		case len(data) < SniffLen && (atOK != ok || ok && at != got):
+			t.Fatalf("SniffAt: got %q %v, Sniff %q %v", at.Name, atOK, got.Name, ok)
+		}
+		NeedsSniffAt(head)
 		for _, format := range allFormats() {
 			var (
 				info Info

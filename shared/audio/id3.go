@@ -186,6 +186,12 @@ func (f *id3Frames) walk(src *source, start, end int64, h id3Header) {
 				size = int64(binary.BigEndian.Uint32(fh[4:8]))
 			}
 		}
+		if h.version > 2 && (id[3] == 0 || id[3] == ' ') && validFrameID(id[:3]) {
+			// iTunes (and a few others) wrote v2.2's three-letter ids,
+			// padded, in v2.3 frame headers: "TT2\x00". ffmpeg reads them
+			// as the v2.2 frames they name.
+			id = id[:3]
+		}
 		if !validFrameID(id) || size > end-pos-hdrLen {
 			return // padding, or a frame cut off
 		}

@@ -3,6 +3,7 @@ package audio
 import (
 	"encoding/binary"
 	"errors"
+	"io"
 )
 
 // MPEG-1, -2 and -2.5 Layer III ("MP3"). A frame header is four bytes; a
@@ -152,6 +153,17 @@ const (
 	mp3ScanWindow = 64 << 10
 	// id3v1Len is the size of the ID3v1 tag at the end of a file.
 	id3v1Len = 128
+	// maxMPEGFrame is the longest Layer III frame: MPEG-1 at 320 kbit/s and
+	// 32 kHz, or MPEG-2.5 at 160 kbit/s and 8 kHz, with padding.
+	maxMPEGFrame = 1441
+	// maxResync is how far past a break in the chain of frames (junk, a
+	// damaged frame) the frame count looks for the chain to go on.
+	maxResync = 64 << 10
+	// resyncChain is how many chained frames must follow a break for the
+	// count to go on there: one sync word in junk is no stream.
+	resyncChain = 3
+	// mp3ReadBuffer is the buffer of the sequential read that counts frames.
+	mp3ReadBuffer = 64 << 10
 )
 
 func probeMP3(src *source) (Info, error) {
@@ -172,17 +184,140 @@ func probeMP3(src *source) (Info, error) {
 
 	first := start + int64(pos)
 	audioBytes := max(end-first, 0)
+	perFrame := float64(frame.samples()) / float64(frame.sampleRate)
 	if frames, bytes, ok := vbrHeader(window[pos:], frame); ok {
-		d := float64(frames) * float64(frame.samples()) / float64(frame.sampleRate)
 		if bytes > 0 && audioBytes < bytes {
-			d *= float64(audioBytes) / float64(bytes) // the file is cut short
+			// Cut short: the frames actually there count, after the
+			// header's own frame (which holds no audio). Scaling the count
+			// by the bytes present is the fallback: a VBR stream's bytes
+			// are not spread evenly over its time.
+			n := countMPEGFrames(src, first+int64(frame.length), end, frame)
+			if n > 0 {
+				out.Duration = seconds(float64(min(n, frames)) * perFrame)
+			} else {
+				out.Duration = seconds(float64(frames) * perFrame * float64(audioBytes) / float64(bytes))
+			}
+			return out, nil
 		}
-		out.Duration = seconds(d)
+		out.Duration = seconds(float64(frames) * perFrame)
 		return out, nil
 	}
-	// No frame count: assume a constant bitrate, as the first frame's.
+	// No frame count in the file: count the frames. The first frame's
+	// bitrate says nothing of a VBR stream's (and an encoder's first frames
+	// of silence take the least bitrate there is).
+	if n := countMPEGFrames(src, first, end, frame); n > 0 {
+		out.Duration = seconds(float64(n) * perFrame)
+		return out, nil
+	}
+	// The first frame is cut by the end of the file: what of it is there.
 	out.Duration = seconds(float64(audioBytes) * 8 / float64(frame.bitrate*1000))
 	return out, nil
+}
+
+// countMPEGFrames counts the whole frames of first's stream between off
+// and end, walking the chain from frame to frame with one sequential,
+// buffered read. Where the chain breaks it skips an ID3v2 tag (files
+// joined end to end) or looks up to maxResync bytes further for a chain of
+// resyncChain frames to go on with; past that, the rest is not audio.
+func countMPEGFrames(src *source, off, end int64, first mpegFrame) int64 {
+	r := newForwardReader(src, off, end, mp3ReadBuffer)
+	var n int64
+	pos := off
+	for pos+4 <= end {
+		b := r.at(pos, id3HeaderLen)
+		if len(b) < 4 {
+			break
+		}
+		if f, ok := parseMPEGFrame(b); ok && first.sameStream(f) {
+			if pos+int64(f.length) > end {
+				break // the last frame is cut short
+			}
+			n++
+			pos += int64(f.length)
+			continue
+		}
+		if h, ok := parseID3Header(b); ok {
+			pos += h.total()
+			continue
+		}
+		next, ok := resyncMPEG(r, pos+1, min(end, pos+maxResync), first)
+		if !ok {
+			break
+		}
+		pos = next
+	}
+	return n
+}
+
+// resyncMPEG finds the first offset in [from, limit) where a chain of
+// resyncChain frames of first's stream starts.
+func resyncMPEG(r *forwardReader, from, limit int64, first mpegFrame) (int64, bool) {
+	const span = resyncChain*maxMPEGFrame + 4
+	for i := from; i < limit; i++ {
+		b := r.at(i, span)
+		if len(b) < 4 {
+			return 0, false
+		}
+		if b[0] != 0xFF {
+			continue
+		}
+		f, ok := parseMPEGFrame(b)
+		if ok && first.sameStream(f) && chainLength(b, f, resyncChain, false) >= resyncChain {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// forwardReader reads a stretch of a file front to back through one
+// buffer, so that walking many small headers costs a read per buffer, not
+// per header.
+type forwardReader struct {
+	src *source
+	end int64  // nothing at or past it is read
+	buf []byte // holds the file's bytes from off on, n of them
+	off int64
+	n   int
+}
+
+func newForwardReader(src *source, off, end int64, size int) *forwardReader {
+	size = int(max(min(int64(size), end-off), 0))
+	return &forwardReader{src: src, end: end, buf: make([]byte, size), off: off}
+}
+
+// at returns the buffered bytes from pos on: at least need of them unless
+// the end comes first (need must not exceed the buffer). pos must not go
+// back before an earlier call's pos.
+func (r *forwardReader) at(pos int64, need int) []byte {
+	if pos < r.off || pos >= r.end || r.src.err != nil {
+		return nil
+	}
+	if pos+int64(need) > r.off+int64(r.n) && r.off+int64(r.n) < r.end {
+		// Keep what is buffered from pos on, and fill the rest.
+		if keep := r.off + int64(r.n) - pos; keep > 0 {
+			copy(r.buf, r.buf[pos-r.off:r.n])
+			r.n = int(keep)
+		} else {
+			r.n = 0
+		}
+		r.off = pos
+		want := int(min(int64(len(r.buf)-r.n), r.end-(r.off+int64(r.n))))
+		if want > 0 {
+			got, err := r.src.r.ReadAt(r.buf[r.n:r.n+want], r.off+int64(r.n))
+			r.n += got
+			switch {
+			case err != nil && !errors.Is(err, io.EOF):
+				r.src.err = err
+				return nil
+			case got < want:
+				r.end = r.off + int64(r.n) // the file is shorter than its size
+			}
+		}
+	}
+	if pos-r.off >= int64(r.n) {
+		return nil
+	}
+	return r.buf[pos-r.off : r.n]
 }
 
 // vbrHeader reads the frame and byte counts from a Xing/Info header (LAME

@@ -3,6 +3,7 @@ package audio
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"time"
 
 	"github.com/gabriel-vasile/mimetype"
@@ -27,8 +28,9 @@ const (
 // when the file is not an accepted audio format.
 //
 // The rules, in order (the file's name plays no part):
-//   - WAV: "RIFF" (or "RF64", "BW64") and "WAVE" at 8.
-//   - AIFF: "FORM" and "AIFF" or "AIFC" at 8.
+//   - WAV: "RIFF" (or "RF64", "BW64") and "WAVE" at 8, also behind an ID3v2
+//     tag.
+//   - AIFF: "FORM" and "AIFF" or "AIFC" at 8, also behind an ID3v2 tag.
 //   - FLAC: "fLaC" and a 34-byte STREAMINFO block, also behind an ID3v2 tag.
 //   - Ogg: a beginning-of-stream page whose first packet opens a Vorbis or
 //     an Opus stream (Ogg FLAC, Speex, Theora are refused).
@@ -42,9 +44,66 @@ const (
 //     Without a tag, two chained frames at the very start, or three chained
 //     frames within the first 4 KiB, where mimetype must not recognise the
 //     bytes as some other format (a ZIP holding an MP3, for instance).
+//
+// A head that is all ID3v2 tag (a large cover picture) hides what follows
+// the tag: Sniff then says MP3, the usual case, without having seen it.
+// SniffAt, given the whole file, reads past the tag and decides; see
+// NeedsSniffAt.
 func Sniff(head []byte) (f Format, ok bool) {
 	// A head shorter than SniffLen is the whole file: nothing follows it.
-	whole := len(head) < SniffLen
+	return sniff(head, len(head) < SniffLen)
+}
+
+// SniffAt reports the format of the file r holds, size bytes long, by the
+// rules of Sniff. Where Sniff sees only the first SniffLen bytes, SniffAt
+// reads past leading ID3v2 tags of any size and decides from the SniffLen
+// bytes that follow them, so that a FLAC, WAV or AIFF file behind a tag
+// larger than SniffLen is known as what it is. It reads at most a few
+// headers and two windows of SniffLen bytes. err is a read error of r.
+func SniffAt(r io.ReaderAt, size int64) (f Format, ok bool, err error) {
+	src := &source{r: r, size: size}
+	head := src.read(0, SniffLen)
+	if src.err != nil {
+		return Format{}, false, src.err
+	}
+	whole := int64(len(head)) >= size
+	if _, tagged := parseID3Header(head); !tagged {
+		f, ok = sniff(head, whole)
+		return f, ok, nil
+	}
+	end := leadingTagsEnd(src)
+	rest := src.read(end, SniffLen)
+	if src.err != nil {
+		return Format{}, false, src.err
+	}
+	f, ok = sniffAfterTags(rest, end+int64(len(rest)) >= size)
+	return f, ok, nil
+}
+
+// NeedsSniffAt reports whether Sniff's answer for head (the first bytes of
+// a file, as Sniff takes them) was given without seeing what follows the
+// file's ID3v2 tags: they fill head, or end too near its end to tell. Sniff
+// then says MP3, the usual case. A caller that receives the file as a
+// stream calls Sniff on head as before, to refuse at once what is no
+// audio; when NeedsSniffAt is true, it calls SniffAt once the whole file is
+// there and keeps that answer (which may be "no audio") instead.
+func NeedsSniffAt(head []byte) bool {
+	if len(head) < SniffLen {
+		return false // the whole file: Sniff saw all of it
+	}
+	if _, tagged := parseID3Header(head); !tagged {
+		return false
+	}
+	end := leadingTagsEnd(&source{r: bytes.NewReader(head), size: int64(len(head))})
+	return end+tagTailSlack > int64(len(head))
+}
+
+// tagTailSlack is how much of what follows the tags Sniff wants to see to
+// decide: junk the tagger left, then two MPEG frames.
+const tagTailSlack = mp3JunkWindow + 2*maxMPEGFrame
+
+// sniff is Sniff; whole says that head is the whole file.
+func sniff(head []byte, whole bool) (Format, bool) {
 	switch {
 	case sniffWAV(head):
 		return formatWAV, true
@@ -57,13 +116,32 @@ func Sniff(head []byte) (f Format, ok bool) {
 	case sniffMP4(head, whole):
 		return formatM4A, true
 	}
-	if h, ok := parseID3Header(head); ok {
-		return sniffAfterID3(head, h, whole)
+	if _, ok := parseID3Header(head); ok {
+		return sniffAfterID3(head, whole)
 	}
 	if sniffBareMPEG(head, whole) {
 		return formatMP3, true
 	}
 	return Format{}, false
+}
+
+// leadingTagsEnd is where the content after the ID3v2 tags at the start of
+// src begins (0 when there are none), reading only their headers, as
+// readLeadingID3v2 walks them.
+func leadingTagsEnd(src *source) int64 {
+	var end int64
+	for range maxLeadingTags {
+		hb, ok := src.full(end, id3HeaderLen)
+		if !ok {
+			break
+		}
+		h, ok := parseID3Header(hb)
+		if !ok {
+			break
+		}
+		end += h.total()
+	}
+	return end
 }
 
 func sniffWAV(b []byte) bool {
@@ -125,23 +203,31 @@ func sniffMP4(b []byte, whole bool) bool {
 	return true // the movie header lies beyond head: accepted unseen
 }
 
-func sniffAfterID3(head []byte, h id3Header, whole bool) (Format, bool) {
-	end := h.total()
-	for range maxLeadingTags - 1 {
-		next, ok := parseID3Header(head[min(end, int64(len(head))):])
-		if !ok {
-			break
-		}
-		end += next.total()
-	}
+func sniffAfterID3(head []byte, whole bool) (Format, bool) {
+	end := leadingTagsEnd(&source{r: bytes.NewReader(head), size: int64(len(head))})
 	if end >= int64(len(head)) {
 		// A tag larger than head (cover art) hides what follows; Probe
-		// looks further. In a whole file, nothing follows the tag.
+		// looks further, and SniffAt decides. In a whole file, nothing
+		// follows the tag.
 		return formatMP3, !whole
 	}
-	rest := head[end:]
-	if sniffFLAC(rest) {
+	f, ok := sniffAfterTags(head[end:], whole)
+	if !ok && !whole && end+tagTailSlack > int64(len(head)) {
+		return formatMP3, true // too little of what follows was seen: as above
+	}
+	return f, ok
+}
+
+// sniffAfterTags decides the format of what follows a file's ID3v2 tags:
+// rest, which is all of it when whole.
+func sniffAfterTags(rest []byte, whole bool) (Format, bool) {
+	switch {
+	case sniffFLAC(rest):
 		return formatFLAC, true
+	case sniffWAV(rest):
+		return formatWAV, true
+	case sniffAIFF(rest):
+		return formatAIFF, true
 	}
 	if _, _, ok := findMPEGStream(rest, 0, mp3JunkWindow, 2, !whole); ok {
 		return formatMP3, true

@@ -7,7 +7,8 @@ import (
 )
 
 // WAV is RIFF/WAVE (and Broadcast Wave, which adds a bext chunk), or its
-// 64-bit forms RF64 and BW64, whose sizes live in a ds64 chunk.
+// 64-bit forms RF64 and BW64, whose sizes live in a ds64 chunk. Some
+// taggers put an ID3v2 tag in front of the RIFF header, which is skipped.
 
 const (
 	// maxChunks bounds the chunks walked in a RIFF or AIFF file.
@@ -28,6 +29,7 @@ type wavFormat struct {
 	sampleRate int
 	byteRate   int
 	blockAlign int
+	bits       int // bits per sample; 0 when the chunk is too short to say
 }
 
 // uncompressed reports whether every block holds exactly one sample frame,
@@ -41,7 +43,9 @@ func (f wavFormat) uncompressed() bool {
 }
 
 func probeWAV(src *source) (Info, error) {
-	hdr, ok := src.full(0, 12)
+	var leading tags
+	start := readLeadingID3v2(src, &leading)
+	hdr, ok := src.full(start, 12)
 	if !ok {
 		return Info{}, errShort
 	}
@@ -55,12 +59,13 @@ func probeWAV(src *source) (Info, error) {
 		format        *wavFormat
 		dataStart     int64 = -1
 		dataBytes     int64
+		dataDeclared  int64
 		ds64Data      int64 = -1
 		factFrames    int64 = -1
 		info          tags
 		bextDate, id3 tags
 	)
-	off := int64(12)
+	off := start + 12
 	for range maxChunks {
 		ch, ok := src.full(off, 8)
 		if !ok {
@@ -85,6 +90,9 @@ func probeWAV(src *source) (Info, error) {
 				byteRate:   int(binary.LittleEndian.Uint32(b[8:])),
 				blockAlign: int(binary.LittleEndian.Uint16(b[12:])),
 			}
+			if len(b) >= 16 {
+				f.bits = int(binary.LittleEndian.Uint16(b[14:]))
+			}
 			if f.tag == 0xFFFE && len(b) >= 26 { // WAVE_FORMAT_EXTENSIBLE: the sub-format's tag
 				f.tag = binary.LittleEndian.Uint16(b[24:])
 			}
@@ -98,11 +106,13 @@ func probeWAV(src *source) (Info, error) {
 			switch {
 			case size == sizeUnknown && ds64Data >= 0:
 				size = ds64Data
-			case size == 0 && riffSize == 0:
+			case size == 0 && (riffSize == 0 || !chunkFollows(src, body)):
 				// A recorder that stopped before finishing the header
-				// leaves both sizes zero; the audio runs to the end.
+				// leaves the size zero; the audio runs to the end (as
+				// ffmpeg reads it), unless another chunk follows at once.
 				size = src.size - body
 			}
+			dataDeclared = size
 			dataBytes = min(size, src.size-body)
 		case "LIST":
 			if b, ok := src.full(body, 4); ok && string(b) == "INFO" {
@@ -127,9 +137,11 @@ func probeWAV(src *source) (Info, error) {
 	t.setDate(bextDate.date)
 	t.setTitle(id3.title)
 	t.setDate(id3.date)
+	t.setTitle(leading.title) // a tag in front is the last resort, as in ffmpeg
+	t.setDate(leading.date)
 	out := Info{SampleRate: format.sampleRate, Channels: format.channels}
 	t.apply(&out)
-	out.Duration = wavDuration(*format, dataBytes, factFrames) // no data chunk: no audio
+	out.Duration = wavDuration(*format, dataBytes, dataDeclared, factFrames) // no data chunk: no audio
 	if dataStart >= 0 {
 		out.PCM = format.pcm(dataStart, dataBytes)
 	}
@@ -150,21 +162,59 @@ func (f wavFormat) pcm(offset, length int64) *PCM {
 	return &PCM{Offset: offset, Length: length, Bits: bits, Channels: f.channels, Float: f.tag == 3, Unsigned: bits == 8}
 }
 
-// wavDuration is the duration of dataBytes of audio. Uncompressed audio is
-// counted in whole sample frames. Compressed audio uses the fact chunk's
-// frame count when all the data is there, else the average byte rate.
-func wavDuration(f wavFormat, dataBytes, factFrames int64) *float64 {
-	if f.uncompressed() && f.blockAlign > 0 {
-		return ratio(dataBytes/int64(f.blockAlign), int64(f.sampleRate))
+// wavDuration is the duration of dataBytes of audio, of the declared
+// bytes the data chunk says it holds. Uncompressed audio is counted in
+// whole sample frames. Compressed audio uses the fact chunk's frame count
+// when all the data is there, else the average byte rate; without a byte
+// rate (some writers leave it 0), the fact count scaled to the bytes
+// present. No duration (nil) when the header does not tell, never 0 for
+// data that is there.
+func wavDuration(f wavFormat, dataBytes, declared, factFrames int64) *float64 {
+	if dataBytes <= 0 {
+		return seconds(0)
 	}
-	if f.byteRate > 0 {
-		byBytes := ratio(dataBytes, int64(f.byteRate))
-		if byFact := ratio(factFrames, int64(f.sampleRate)); factFrames >= 0 && byFact != nil && *byFact <= *byBytes*1.05 {
-			return byFact
+	var d *float64
+	align := f.blockAlign
+	if f.uncompressed() && align <= 0 && f.bits > 0 {
+		align = f.channels * ((f.bits + 7) / 8) // a damaged block align
+	}
+	byFact := ratio(factFrames, int64(f.sampleRate))
+	if factFrames <= 0 {
+		byFact = nil // an empty fact chunk: the writer never filled it in
+	}
+	switch {
+	case f.uncompressed() && align > 0:
+		d = ratio(dataBytes/int64(align), int64(f.sampleRate))
+	case f.byteRate > 0:
+		d = ratio(dataBytes, int64(f.byteRate))
+		if byFact != nil && *byFact <= *d*1.05 {
+			d = byFact
 		}
-		return byBytes
+	case byFact != nil:
+		d = byFact
+		if declared > dataBytes {
+			d = seconds(*byFact * float64(dataBytes) / float64(declared)) // cut short
+		}
 	}
-	return nil
+	if d != nil && *d == 0 {
+		return nil // data, but less than a frame by a damaged header's count
+	}
+	return d
+}
+
+// chunkFollows reports whether a plausible chunk header starts at off: an
+// id of four printable ASCII characters and a size that fits in the file.
+func chunkFollows(src *source, off int64) bool {
+	b, ok := src.full(off, 8)
+	if !ok {
+		return false
+	}
+	for _, c := range b[:4] {
+		if c < 0x20 || c > 0x7E {
+			return false
+		}
+	}
+	return off+8+int64(binary.LittleEndian.Uint32(b[4:])) <= src.size
 }
 
 // readRIFFInfo reads INAM (title) and ICRD (creation date) from the body of

@@ -321,14 +321,9 @@ func sniff(p *storage.Partial, size int64) (string, error) {
 // recording: the upload names the existing one. A failure that is not the
 // file's keeps its bytes, and the next PATCH or HEAD and PATCH finish it.
 func (h *handler) finish(ctx context.Context, up db.Upload, p *storage.Partial, sum []byte) (db.Upload, error) {
-	format, ok := audio.FormatByName(up.Format)
-	if !ok {
-		p.Close()
-		return up, fmt.Errorf("upload %s has no known format %q", up.ID, up.Format)
-	}
 	file := p.Upload(h.Store, sum, up.Length)
 	defer file.Abort()
-	rec, err := h.archive(ctx, up.OwnerID, file, format, up.Metadata["filename"], fieldsOf(up.Metadata))
+	rec, err := h.archive(ctx, up.OwnerID, file, up.Metadata["filename"], fieldsOf(up.Metadata))
 	duplicate := false
 	if id, ok := db.DuplicateOf(err); ok {
 		rec.ID, duplicate, err = id, true, nil

@@ -92,7 +92,6 @@ func (h *handler) upload(w http.ResponseWriter, r *http.Request) error {
 
 	var fields metadata.Fields
 	var up *storage.Upload
-	var format audio.Format
 	var filename string
 	defer func() {
 		if up != nil {
@@ -113,7 +112,7 @@ func (h *handler) upload(w http.ResponseWriter, r *http.Request) error {
 				return errs.InvalidField("file", "Send one file per upload.")
 			}
 			filename = cleanFilename(part.FileName())
-			if up, format, err = h.receive(part); err != nil {
+			if up, err = h.receive(part); err != nil {
 				return err
 			}
 		case "title", "recorded_date", "venue", "source", "notes":
@@ -134,7 +133,7 @@ func (h *handler) upload(w http.ResponseWriter, r *http.Request) error {
 		return errs.InvalidField("file", "The form has no part named \"file\".")
 	}
 	u, _ := auth.UserFrom(r.Context())
-	rec, err := h.archive(r.Context(), u.ID, up, format, filename, fields)
+	rec, err := h.archive(r.Context(), u.ID, up, filename, fields)
 	if err != nil {
 		return err
 	}
@@ -142,24 +141,24 @@ func (h *handler) upload(w http.ResponseWriter, r *http.Request) error {
 }
 
 // receive streams the file part into a temporary file. Its first bytes
-// decide the format before anything is written.
-func (h *handler) receive(part io.Reader) (*storage.Upload, audio.Format, error) {
+// refuse what is not audio before anything is written (archive settles
+// the format).
+func (h *handler) receive(part io.Reader) (*storage.Upload, error) {
 	head := make([]byte, audio.SniffLen)
 	n, err := io.ReadFull(part, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return nil, audio.Format{}, h.readError(err)
+		return nil, h.readError(err)
 	}
 	head = head[:n]
 	if n == 0 {
-		return nil, audio.Format{}, errs.InvalidField("file", "The file is empty.")
+		return nil, errs.InvalidField("file", "The file is empty.")
 	}
-	format, ok := audio.Sniff(head)
-	if !ok {
-		return nil, audio.Format{}, errNotAudio
+	if _, ok := audio.Sniff(head); !ok {
+		return nil, errNotAudio
 	}
 	up, err := h.Store.Create()
 	if err != nil {
-		return nil, audio.Format{}, err
+		return nil, err
 	}
 	up.Write(head)
 	// Straight from the part, no reader in between: each extra copy of the
@@ -171,9 +170,9 @@ func (h *handler) receive(part io.Reader) (*storage.Upload, audio.Format, error)
 	}
 	if err != nil {
 		up.Abort()
-		return nil, audio.Format{}, h.readError(err)
+		return nil, h.readError(err)
 	}
-	return up, format, nil
+	return up, nil
 }
 
 // readError turns a failure while receiving into the right answer. A
@@ -197,13 +196,23 @@ func (h *handler) readError(err error) error {
 // the archive has already is the duplicate conflict of db.CheckNew. The
 // caller aborts up on failure: the row could not be written, so the file
 // goes again (or, resumable, waits to be finished again).
-func (h *handler) archive(ctx context.Context, user uuid.UUID, up *storage.Upload, format audio.Format, filename string, fields metadata.Fields) (db.Recording, error) {
+func (h *handler) archive(ctx context.Context, user uuid.UUID, up *storage.Upload, filename string, fields metadata.Fields) (db.Recording, error) {
 	edit, err := fields.Edit(h.Now())
 	if err != nil {
 		return db.Recording{}, err
 	}
 	if err := up.Flush(); err != nil {
 		return db.Recording{}, err
+	}
+	// The first 64 KiB refused what is surely not audio; behind an ID3v2
+	// tag larger than that (cover art), only the file past the tag tells
+	// FLAC or WAV from MP3.
+	format, ok, err := audio.SniffAt(up, up.Size())
+	if err != nil {
+		return db.Recording{}, fmt.Errorf("read the upload: %w", err)
+	}
+	if !ok {
+		return db.Recording{}, errNotAudio
 	}
 	sum := up.Sum()
 	if err := h.DB.CheckNew(ctx, sum); err != nil {

@@ -219,3 +219,38 @@ func TestUploadKilledHalfWayLeavesNothing(t *testing.T) {
 		t.Fatalf("an interrupted upload left %d rows", n)
 	}
 }
+
+// id3v23 is an ID3v2.3 tag holding one APIC frame of n bytes of zeros
+// (cover art), as taggers put in front of FLAC and WAV files too.
+func id3v23(n int) []byte {
+	frame := append([]byte("APIC"), byte(n>>24), byte(n>>16), byte(n>>8), byte(n), 0, 0)
+	frame = append(frame, make([]byte, n)...)
+	size := len(frame)
+	return append([]byte{'I', 'D', '3', 3, 0, 0,
+		byte(size >> 21 & 0x7f), byte(size >> 14 & 0x7f), byte(size >> 7 & 0x7f), byte(size & 0x7f)}, frame...)
+}
+
+// TestFLACBehindALargeTag: a tag larger than the first 64 KiB hides what
+// follows from the early check; the whole file tells FLAC from MP3, on
+// both ways to upload.
+func TestFLACBehindALargeTag(t *testing.T) {
+	flac, err := os.ReadFile("../../../shared/audio/testdata/tone.flac")
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := append(id3v23(70_000), flac...)
+	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {
+		b, _ := h.Member("ann@band.example", db.RoleMember)
+		rec := b.UploadOK(nil, "tagged.flac", content)
+		if rec.Format != "flac" || rec.DurationSeconds == nil || *rec.DurationSeconds < 0.9 || *rec.DurationSeconds > 1.1 {
+			t.Fatalf("one request: format %s, duration %v; want flac, about 1 s", rec.Format, rec.DurationSeconds)
+		}
+		h.DB.Pool().Exec(context.Background(), `DELETE FROM recordings`)
+		_, last := b.TusUpload(map[string]string{"filename": "tagged.flac"}, content, 64<<10)
+		var got apptest.Recording
+		b.Call("GET", "/api/recordings/"+last.Header.Get("Recording-Id"), nil).JSON(t, &got)
+		if got.Format != "flac" {
+			t.Fatalf("resumable: format %q, want flac (%d %v)", got.Format, last.Status, last.Header)
+		}
+	})
+}
