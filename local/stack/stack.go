@@ -398,26 +398,8 @@ func (s *Stack) startFunctions(ctx context.Context, bin string, env []string) er
 func (s *Stack) startNginx(ctx context.Context, bin string, listen []string, maxUpload int64) error {
 	step := time.Now()
 	prefix := filepath.Join(s.Dir, "nginx")
-	c := nginx.Config{
-		Purpose:        "go run ./local stack",
-		Listen:         listen,
-		Upstreams:      map[string]string{},
-		WebRoot:        filepath.Join(s.root, "web"),
-		UploadsDir:     s.UploadsDir,
-		MaxUploadBytes: maxUpload,
-		PIDFile:        filepath.Join(prefix, "nginx.pid"),
-		ErrorLog:       s.LogFile("nginx-error"),
-		AccessLog:      s.LogFile("nginx-access"),
-		TempDir:        filepath.Join(prefix, "tmp"),
-	}
-	if os.Geteuid() == 0 {
-		// Workers would otherwise run as nobody, who cannot read what the
-		// functions (running as root here) store with mode 0600.
-		c.User = "root"
-	}
-	for name, port := range s.Ports {
-		c.Upstreams[name] = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	}
+	c := NginxConfig(s.root, prefix, s.UploadsDir, listen, s.Ports, maxUpload)
+	c.ErrorLog, c.AccessLog = s.LogFile("nginx-error"), s.LogFile("nginx-access")
 	var conf bytes.Buffer
 	if err := nginx.Render(&conf, c); err != nil {
 		return fmt.Errorf("render the Nginx config: %w", err)
@@ -448,6 +430,36 @@ func (s *Stack) startNginx(ctx context.Context, bin string, listen []string, max
 	s.say("nginx answered in %s on %s, config %s", since(step), strings.Join(listen, " and "), confPath)
 	s.say("  access log %s, error log %s", s.LogFile("nginx-access"), s.LogFile("nginx-error"))
 	return nil
+}
+
+// NginxConfig is the production Nginx config (deploy/nginx) as Start
+// renders it for functions on this machine: ports maps every function of
+// the route table to its port on 127.0.0.1, root is the checkout whose web/
+// Nginx serves, and prefix holds the pid file, the logs (error.log,
+// access.log; set ErrorLog and AccessLog to move them) and, in prefix/tmp,
+// which must exist, the temporary files.
+func NginxConfig(root, prefix, uploadsDir string, listen []string, ports map[string]int, maxUpload int64) nginx.Config {
+	c := nginx.Config{
+		Purpose:        "go run ./local stack",
+		Listen:         listen,
+		Upstreams:      map[string]string{},
+		WebRoot:        filepath.Join(root, "web"),
+		UploadsDir:     uploadsDir,
+		MaxUploadBytes: maxUpload,
+		PIDFile:        filepath.Join(prefix, "nginx.pid"),
+		ErrorLog:       filepath.Join(prefix, "error.log"),
+		AccessLog:      filepath.Join(prefix, "access.log"),
+		TempDir:        filepath.Join(prefix, "tmp"),
+	}
+	if os.Geteuid() == 0 {
+		// Workers would otherwise run as nobody, who cannot read what the
+		// functions (running as root here) store with mode 0600.
+		c.User = "root"
+	}
+	for name, port := range ports {
+		c.Upstreams[name] = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	}
+	return c
 }
 
 // process is one child process and its log.

@@ -1,13 +1,18 @@
 // Command uploadbench measures a large upload over loopback: the upload
 // function as its own process, in one request and resumable (tus, in
-// chunks of each size given), and in the same run the same bytes sent to a
-// minimal reference handler (multipart part → 64 KiB buffered writer →
-// file, SHA-256, fsync, nothing else). It prints throughput and each
-// server's peak RSS growth (VmHWM).
+// chunks of each size given), both straight to it and through Nginx in
+// front of it (the production config of deploy/nginx, rendered for a local
+// upstream as local/stack does), and in the same run the same bytes sent
+// straight to a minimal reference handler (multipart part → 64 KiB
+// buffered writer → file, SHA-256, fsync, nothing else). It prints
+// throughput and each server's peak RSS growth (VmHWM); through Nginx also
+// that of Nginx's workers.
 //
 //	go run ./local/uploadbench -mb 500 -runs 3 -tus-mib 8
 //
-// It needs DATABASE_URL (make bench sets it) and builds bin/upload first.
+// It needs DATABASE_URL (make bench sets it), runs from the checkout's root
+// and builds the upload function first. Without an nginx binary (Debian:
+// apt-get install nginx) it measures without Nginx, and says so.
 package main
 
 import (
@@ -30,11 +35,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"bandarchive/deploy/nginx"
+	"bandarchive/local/stack"
 	"bandarchive/shared/auth"
+	"bandarchive/shared/routes"
 )
 
 func main() {
@@ -48,7 +57,19 @@ func main() {
 	mb := flag.Int("mb", 500, "size of the uploaded WAV in MB (10^6 bytes)")
 	runs := flag.Int("runs", 3, "uploads per server; the median is reported")
 	chunks := flag.String("tus-mib", "8", "chunk sizes of the resumable uploads, in MiB, comma-separated")
+	nginxBin, nginxErr := nginx.Binary()
+	viaNginx := flag.Bool("nginx", nginxErr == nil, "also measure the function through Nginx in front of it (on by default when an nginx binary is found)")
 	flag.Parse()
+	if nginxErr != nil {
+		if *viaNginx {
+			fmt.Fprintln(os.Stderr, "uploadbench: -nginx:", nginxErr)
+			os.Exit(2)
+		}
+		fmt.Fprintf(os.Stderr, "uploadbench: note: %v; measuring without Nginx (-nginx=false)\n", nginxErr)
+	}
+	if !*viaNginx {
+		nginxBin = ""
+	}
 	var sizes []int64
 	for c := range strings.SplitSeq(*chunks, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -58,19 +79,24 @@ func main() {
 		}
 		sizes = append(sizes, int64(n)<<20)
 	}
-	if err := run(context.Background(), int64(*mb)*1_000_000, *runs, sizes); err != nil {
+	if err := run(context.Background(), int64(*mb)*1_000_000, *runs, sizes, nginxBin); err != nil {
 		fmt.Fprintln(os.Stderr, "uploadbench:", err)
 		os.Exit(1)
 	}
 }
 
 type result struct {
-	name   string
-	mbps   []float64
-	growth []int64 // KiB
+	name    string
+	chunk   int64 // of a tus upload; 0 sends one request
+	proxied bool  // through Nginx
+	mbps    []float64
+	// growth is the server's peak RSS growth, workers that of Nginx's
+	// workers (summed), in KiB.
+	growth, workers []int64
 }
 
-func run(ctx context.Context, size int64, runs int, chunks []int64) error {
+// run measures each mode runs times; nginxBin empty leaves Nginx out.
+func run(ctx context.Context, size int64, runs int, chunks []int64, nginxBin string) error {
 	dbURL := os.Getenv("DATABASE_URL")
 	if dbURL == "" {
 		return errors.New("DATABASE_URL is not set (run make bench)")
@@ -94,19 +120,43 @@ func run(ctx context.Context, size int64, runs int, chunks []int64) error {
 	if err != nil {
 		return err
 	}
-	function := func(port, dir string) *exec.Cmd {
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	maxUpload := size + 1_000_000
+	// base is the origin clients use: the function's own, or Nginx's.
+	function := func(port, base, dir string) *exec.Cmd {
 		c := exec.Command(bin)
-		c.Env = append(os.Environ(), "DATABASE_URL="+schemaURL, "BASE_URL=http://127.0.0.1:"+port,
+		c.Env = append(os.Environ(), "DATABASE_URL="+schemaURL, "BASE_URL="+base,
 			"PORT="+port, "UPLOADS_DIR="+dir, "COOKIE_SECURE=false", "LOG_LEVEL=error",
-			fmt.Sprintf("MAX_UPLOAD_BYTES=%d", size+1_000_000), fmt.Sprintf("MAX_CHUNK_BYTES=%d", slices.Max(chunks)))
+			fmt.Sprintf("MAX_UPLOAD_BYTES=%d", maxUpload), fmt.Sprintf("MAX_CHUNK_BYTES=%d", slices.Max(chunks)))
+		if base != "http://127.0.0.1:"+port {
+			// Behind Nginx, as local/stack and production run it.
+			c.Env = append(c.Env, "CLIENT_IP_HEADER=X-Real-IP")
+		}
 		return c
 	}
 	ref := &result{name: "reference"}
-	results := []*result{{name: "one request"}}
-	for _, c := range chunks {
-		results = append(results, &result{name: fmt.Sprintf("tus, %d MiB", c>>20)})
+	var results []*result
+	for _, viaNginx := range []bool{false, true} {
+		if viaNginx && nginxBin == "" {
+			continue
+		}
+		suffix := ""
+		if viaNginx {
+			suffix = " via Nginx"
+		}
+		results = append(results, &result{name: "one request" + suffix, proxied: viaNginx})
+		for _, c := range chunks {
+			results = append(results, &result{name: fmt.Sprintf("tus %d MiB%s", c>>20, suffix), chunk: c, proxied: viaNginx})
+		}
 	}
 	results = append(results, ref)
+	width := 0
+	for _, r := range results {
+		width = max(width, len(r.name))
+	}
 	ratios := make([][]float64, len(results))
 	for i := range runs {
 		order := slices.Clone(results)
@@ -118,18 +168,22 @@ func run(ctx context.Context, size int64, runs int, chunks []int64) error {
 			cmd, send := function, sendForm
 			switch {
 			case r == ref:
-				cmd = func(port, dir string) *exec.Cmd { return exec.Command(self, "reference", port, dir) }
-			case r != results[0]:
-				chunk := chunks[slices.Index(results, r)-1]
-				send = func(base, cookie string, size int64) (int64, error) { return sendTus(base, cookie, size, chunk) }
+				cmd = func(port, _, dir string) *exec.Cmd { return exec.Command(self, "reference", port, dir) }
+			case r.chunk > 0:
+				send = func(base, cookie string, size int64) (int64, error) { return sendTus(base, cookie, size, r.chunk) }
 			}
-			mbps, growth, err := measure(cmd, send, size, cookie, filepath.Join(work, fmt.Sprintf("%d-%d", slices.Index(results, r), i)))
+			var front *proxy
+			if r.proxied {
+				front = &proxy{bin: nginxBin, root: root, maxUpload: maxUpload}
+			}
+			m, err := measure(cmd, front, send, size, cookie, filepath.Join(work, fmt.Sprintf("%d-%d", slices.Index(results, r), i)))
 			if err != nil {
 				return fmt.Errorf("%s: %w", r.name, err)
 			}
-			r.mbps = append(r.mbps, mbps)
-			r.growth = append(r.growth, growth)
-			fmt.Printf("run %d %-16s %7.1f MB/s  peak RSS growth %6.1f MiB\n", i+1, r.name, mbps, float64(growth)/1024)
+			r.mbps = append(r.mbps, m.mbps)
+			r.growth = append(r.growth, m.growth)
+			r.workers = append(r.workers, m.workers)
+			fmt.Printf("run %d %-*s %7.1f MB/s  peak RSS growth %6.1f MiB%s\n", i+1, width, r.name, m.mbps, float64(m.growth)/1024, workersNote(r, m.workers))
 		}
 		for j, r := range results {
 			ratios[j] = append(ratios[j], r.mbps[i]/ref.mbps[i])
@@ -137,10 +191,19 @@ func run(ctx context.Context, size int64, runs int, chunks []int64) error {
 	}
 	fmt.Printf("\n%d MB upload, median of %d runs\n", size/1_000_000, runs)
 	for j, r := range results {
-		fmt.Printf("%-16s %7.1f MB/s, %.2f of the reference (median of per-run ratios), peak RSS growth %.1f MiB (max of runs)\n",
-			r.name+":", median(r.mbps), median(ratios[j]), float64(slices.Max(r.growth))/1024)
+		fmt.Printf("%-*s %7.1f MB/s, %.2f of the reference (median of per-run ratios), peak RSS growth %.1f MiB (max of runs)%s\n",
+			width+1, r.name+":", median(r.mbps), median(ratios[j]), float64(slices.Max(r.growth))/1024, workersNote(r, slices.Max(r.workers)))
 	}
 	return nil
+}
+
+// workersNote describes the peak RSS growth of Nginx's workers, in KiB,
+// for a mode through Nginx.
+func workersNote(r *result, kib int64) string {
+	if !r.proxied {
+		return ""
+	}
+	return fmt.Sprintf(", Nginx workers %.1f MiB", float64(kib)/1024)
 }
 
 // prepareDB makes a schema of its own with one member and a session, and
@@ -178,42 +241,176 @@ func prepareDB(ctx context.Context, dbURL, bin string) (string, string, func(), 
 	return u.String(), auth.CookieName + "=" + t.String(), cleanup, nil
 }
 
-// measure starts a server, uploads one WAV of size bytes of data with
-// send, and returns MB/s and the server's peak RSS growth in KiB.
-func measure(cmd func(port, dir string) *exec.Cmd, send func(base, cookie string, size int64) (int64, error), size int64, cookie, dir string) (float64, int64, error) {
+// sample is one upload's measurements.
+type sample struct {
+	mbps    float64
+	growth  int64 // the server's peak RSS growth, KiB
+	workers int64 // Nginx's workers' peak RSS growth, summed, KiB
+}
+
+// measure starts a server, and Nginx in front of it unless front is nil,
+// uploads one WAV of size bytes of data with send, and returns MB/s and
+// the peak RSS growth of the server and of Nginx's workers.
+func measure(cmd func(port, base, dir string) *exec.Cmd, front *proxy, send func(base, cookie string, size int64) (int64, error), size int64, cookie, dir string) (sample, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return 0, 0, err
+		return sample{}, err
 	}
 	defer os.RemoveAll(dir)
-	port, err := freePort()
+	// The server's port, Nginx's, and one where nothing listens.
+	ports, err := freePorts(3)
 	if err != nil {
-		return 0, 0, err
+		return sample{}, err
 	}
-	c := cmd(port, dir)
+	direct := "http://127.0.0.1:" + ports[0]
+	base := direct
+	if front != nil {
+		base = "http://127.0.0.1:" + ports[1]
+	}
+	c := cmd(ports[0], base, dir)
 	c.Stderr = os.Stderr
 	if err := c.Start(); err != nil {
-		return 0, 0, err
+		return sample{}, err
 	}
 	defer func() { c.Process.Kill(); c.Wait() }()
-	base := "http://127.0.0.1:" + port
-	if err := waitReady(base); err != nil {
-		return 0, 0, err
+	defer http.DefaultClient.CloseIdleConnections()
+	if err := waitReady(direct, nil); err != nil {
+		return sample{}, err
 	}
-	before, err := status(c.Process.Pid, "VmRSS")
-	if err != nil {
-		return 0, 0, err
+	var workers []int
+	if front != nil {
+		stop, err := front.start(dir+"-nginx", ports[1], ports[0], ports[2], dir)
+		if err != nil {
+			return sample{}, err
+		}
+		defer stop()
+		if workers, err = front.workers(); err != nil {
+			return sample{}, err
+		}
+	}
+	pids := append([]int{c.Process.Pid}, workers...)
+	before := make([]int64, len(pids))
+	for i, pid := range pids {
+		if before[i], err = status(pid, "VmRSS"); err != nil {
+			return sample{}, err
+		}
 	}
 	start := time.Now()
 	length, err := send(base, cookie, size)
 	if err != nil {
-		return 0, 0, err
+		if front != nil {
+			err = fmt.Errorf("%w\nNginx's error log:\n%s", err, front.errorLog())
+		}
+		return sample{}, err
 	}
 	took := time.Since(start)
-	peak, err := status(c.Process.Pid, "VmHWM")
-	if err != nil {
-		return 0, 0, err
+	m := sample{mbps: float64(length) / 1e6 / took.Seconds()}
+	for i, pid := range pids {
+		peak, err := status(pid, "VmHWM")
+		if err != nil {
+			return sample{}, err
+		}
+		if i == 0 {
+			m.growth = peak - before[i]
+		} else {
+			m.workers += peak - before[i]
+		}
 	}
-	return float64(length) / 1e6 / took.Seconds(), peak - before, nil
+	return m, nil
+}
+
+// proxy runs Nginx with the production config (deploy/nginx), rendered for
+// the upload function on this machine as local/stack renders it.
+type proxy struct {
+	bin, root string
+	maxUpload int64
+	prefix    string
+	cmd       *exec.Cmd
+}
+
+// start renders the config into prefix, checks it with nginx -t and runs
+// Nginx on port in front of the upload function on upload until stop. The
+// other functions of the route table do not run: their upstreams are port
+// none, where nothing listens.
+func (p *proxy) start(prefix, port, upload, none, uploadsDir string) (stop func(), err error) {
+	if err := os.MkdirAll(filepath.Join(prefix, "tmp"), 0o755); err != nil {
+		return nil, err
+	}
+	p.prefix = prefix
+	ports := map[string]int{}
+	for _, name := range routes.Functions() {
+		ports[name], _ = strconv.Atoi(none)
+	}
+	ports[routes.Upload], _ = strconv.Atoi(upload)
+	c := stack.NginxConfig(p.root, prefix, uploadsDir, []string{"127.0.0.1:" + port}, ports, p.maxUpload)
+	c.Purpose = "go run ./local/uploadbench"
+	var conf strings.Builder
+	if err := nginx.Render(&conf, c); err != nil {
+		return nil, fmt.Errorf("render the Nginx config: %w", err)
+	}
+	confPath := filepath.Join(prefix, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
+		return nil, err
+	}
+	args := []string{"-p", prefix, "-e", c.ErrorLog, "-c", confPath}
+	if out, err := exec.Command(p.bin, append([]string{"-t", "-q"}, args...)...).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("nginx -t %s: %w\n%s", confPath, err, out)
+	}
+	p.cmd = exec.Command(p.bin, append(args, "-g", "daemon off;")...)
+	p.cmd.Stdout, p.cmd.Stderr = os.Stderr, os.Stderr
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan struct{})
+	go func() { p.cmd.Wait(); close(exited) }()
+	stop = func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			p.cmd.Process.Kill()
+			<-exited
+		}
+		os.RemoveAll(prefix)
+	}
+	// Nginx's own /healthz carries HSTS: that tells it from any other
+	// server on the port.
+	ours := func(r *http.Response) bool { return r.Header.Get("Strict-Transport-Security") != "" }
+	if err := waitReady("http://127.0.0.1:"+port, ours); err != nil {
+		stop()
+		return nil, fmt.Errorf("nginx: %w", err)
+	}
+	return stop, nil
+}
+
+// workers returns the process ids of Nginx's workers.
+func (p *proxy) workers() ([]int, error) {
+	pid := p.cmd.Process.Pid
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return nil, err
+	}
+	var ids []int
+	for f := range strings.FieldsSeq(string(b)) {
+		id, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("nginx has no worker processes")
+	}
+	return ids, nil
+}
+
+// errorLog returns the end of Nginx's error log, for error messages.
+func (p *proxy) errorLog() string {
+	b, err := os.ReadFile(filepath.Join(p.prefix, "error.log"))
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.Join(lines[max(0, len(lines)-20):], "\n")
 }
 
 // sendForm uploads in one multipart request and returns the bytes sent.
@@ -335,21 +532,28 @@ func status(pid int, field string) (int64, error) {
 	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// freePorts returns n distinct ports free on the loopback interface.
+func freePorts(n int) ([]string, error) {
+	var ports []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
 	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
+	return ports, nil
 }
 
-func waitReady(base string) error {
+// waitReady polls base's /healthz until it answers 200 (and ok, if given,
+// accepts the answer).
+func waitReady(base string, ok func(*http.Response) bool) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(base + "/healthz"); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK && (ok == nil || ok(resp)) {
 				return nil
 			}
 		}
