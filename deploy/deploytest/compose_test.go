@@ -38,6 +38,15 @@ const (
 // usesUploads are the functions that keep recordings in UPLOADS_DIR.
 var usesUploads = []string{routes.Upload, routes.Recordings}
 
+// uploadsAdmin is the service that keeps the uploads volume owned by the
+// functions' user and through which it is backed up and restored; it runs
+// uploadsAdminCommand, which the image has from uploadsAdminScript.
+const (
+	uploadsAdmin        = "uploads-admin"
+	uploadsAdminCommand = "uploads-admin"
+	uploadsAdminScript  = "scripts/uploads-admin.sh"
+)
+
 // iacEnv is what the platform gives the .iac stack: IMAGE pinned by digest
 // and the decrypted .iac/.env. The values differ from every default so that
 // the checks see them arrive.
@@ -132,8 +141,8 @@ func TestComposeStacks(t *testing.T) {
 		env   map[string]string
 		extra []string // services besides db, migrate, the functions and nginx
 	}{
-		{rootCompose, map[string]string{}, nil},
-		{iacCompose, iacEnv(), []string{"backup"}},
+		{rootCompose, map[string]string{}, []string{uploadsAdmin}},
+		{iacCompose, iacEnv(), []string{uploadsAdmin}},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			checkStack(t, mustLoadCompose(t, c.file, c.env), c.extra)
@@ -226,6 +235,11 @@ func checkStack(t *testing.T, p *types.Project, extra []string) {
 		if d, ok := s.DependsOn["migrate"]; !ok || d.Condition != types.ServiceConditionCompletedSuccessfully {
 			t.Errorf("%s: must depend on migrate having completed successfully, depends on %+v", name, s.DependsOn)
 		}
+		// After a restore the files are root's until uploads-admin gives
+		// them back; it is healthy once it has.
+		if d, ok := s.DependsOn[uploadsAdmin]; slices.Contains(usesUploads, name) && (!ok || d.Condition != types.ServiceConditionHealthy) {
+			t.Errorf("%s: must depend on %s being healthy (the uploads given back to it), depends on %+v", name, uploadsAdmin, s.DependsOn)
+		}
 		for k := range s.Environment {
 			if !slices.Contains(fnAll, k) {
 				t.Errorf("%s: %s is not a configuration variable (shared/config)", name, k)
@@ -315,9 +329,9 @@ func checkStack(t *testing.T, p *types.Project, extra []string) {
 		wantRW[name] = true
 	}
 	wantRW["nginx"] = false
-	for _, name := range extra {
-		wantRW[name] = false
-	}
+	// Read-write: a restore copies into it, and docker cp refuses a
+	// read-only volume.
+	wantRW[uploadsAdmin] = true
 	if got := sorted(mounts["uploads"]); !slices.Equal(got, sorted(wantRW)) {
 		t.Errorf("the uploads volume is mounted by %v, want %v", got, sorted(wantRW))
 	}
@@ -365,8 +379,10 @@ func TestComposeImageVariables(t *testing.T) {
 			if got := p.Services["nginx"].Image; got != env["NGINX_IMAGE"] {
 				t.Errorf("nginx: image = %q, want NGINX_IMAGE's", got)
 			}
-			if got := p.Services["migrate"].Image; got != base {
-				t.Errorf("migrate: image = %q, want IMAGE (%s): the newest build migrates", got, base)
+			for _, name := range []string{"migrate", uploadsAdmin} {
+				if got := p.Services[name].Image; got != base {
+					t.Errorf("%s: image = %q, want IMAGE (%s): the newest build migrates and keeps the uploads", name, got, base)
+				}
 			}
 		})
 	}
@@ -388,8 +404,8 @@ func TestRootCompose(t *testing.T) {
 	}
 
 	b := p.Services["migrate"].Build
-	if b == nil || filepath.Clean(b.Context) != repoRoot(t) || b.Dockerfile != "deploy/Dockerfile" {
-		t.Errorf("migrate should build the image from deploy/Dockerfile in the repository root, build = %+v", b)
+	if b == nil || filepath.Clean(b.Context) != repoRoot(t) || (b.Dockerfile != dockerfile && b.Dockerfile != "") {
+		t.Errorf("migrate should build the image from %s in the repository root, as the platform's CI does, build = %+v", dockerfile, b)
 	}
 	for _, name := range sorted(p.Services) {
 		if s := p.Services[name]; name != "migrate" && s.Build != nil {
@@ -498,18 +514,6 @@ func TestIACCompose(t *testing.T) {
 		if !cfg.CookieSecure {
 			t.Errorf("%s: COOKIE_SECURE must be true behind TLS", name)
 		}
-	}
-
-	// The backup service only exists for `docker compose run`.
-	b := services["backup"]
-	if len(b.Profiles) == 0 {
-		t.Errorf("backup must sit in a profile so that `up` does not start it")
-	}
-	if b.NetworkMode != "none" || b.Restart != types.RestartPolicyNo {
-		t.Errorf("backup: network_mode = %q, restart = %q; want none and no", b.NetworkMode, b.Restart)
-	}
-	if b.Image != iacEnv()["IMAGE"] {
-		t.Errorf("backup: image = %q, want IMAGE (it has tar)", b.Image)
 	}
 }
 

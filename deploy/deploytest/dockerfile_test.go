@@ -10,7 +10,9 @@ import (
 	"testing"
 )
 
-const dockerfile = "deploy/Dockerfile"
+// dockerfile is at the root: the IAC platform's CI builds ./Dockerfile with
+// the context . (.github/workflows/build-and-push.yml).
+const dockerfile = "Dockerfile"
 
 type instruction struct {
 	cmd  string // upper case
@@ -19,6 +21,7 @@ type instruction struct {
 
 type stage struct {
 	base, name string
+	platform   string // FROM --platform=…, unexpanded
 	body       []instruction
 }
 
@@ -67,8 +70,15 @@ func parseDockerfile(t *testing.T, text string) (map[string]string, []stage) {
 		switch {
 		case in.cmd == "FROM":
 			f := strings.Fields(in.args)
-			f = slices.DeleteFunc(f, func(s string) bool { return strings.HasPrefix(s, "--platform=") })
-			st := stage{base: expand(f[0])}
+			var platform string
+			f = slices.DeleteFunc(f, func(s string) bool {
+				p, ok := strings.CutPrefix(s, "--platform=")
+				if ok {
+					platform = p
+				}
+				return ok
+			})
+			st := stage{base: expand(f[0]), platform: platform}
 			if len(f) == 3 && strings.EqualFold(f[1], "AS") {
 				st.name = f[2]
 			}
@@ -117,6 +127,19 @@ func TestDockerfile(t *testing.T) {
 	if !regexp.MustCompile(`^golang:1\.26([.-]|$)`).MatchString(build.base) {
 		t.Errorf("build stage image = %q, want golang:1.26…", build.base)
 	}
+	// Cross-compiled: the build stage runs on the builder's platform and
+	// builds for the target's, so the platform's two-platform build
+	// (linux/amd64, linux/arm64) emulates nothing; the runtime stage is the
+	// target platform's own.
+	if build.platform != "$BUILDPLATFORM" {
+		t.Errorf("build stage: FROM --platform=%q, want --platform=$BUILDPLATFORM (cross-compile rather than emulate)", build.platform)
+	}
+	if runtime.platform != "" {
+		t.Errorf("runtime stage: FROM --platform=%s; it must be the target platform's image", runtime.platform)
+	}
+	if argDefault(build, "TARGETARCH") != "" || !slices.ContainsFunc(build.find("ARG"), func(in instruction) bool { return in.args == "TARGETARCH" }) {
+		t.Errorf("the build stage must declare ARG TARGETARCH without a default (BuildKit sets it per platform)")
+	}
 	var goBuild string
 	for _, in := range build.find("RUN") {
 		if strings.Contains(in.args, "go build") {
@@ -126,7 +149,7 @@ func TestDockerfile(t *testing.T) {
 	if goBuild == "" {
 		t.Fatalf("%s: the build stage runs no go build", dockerfile)
 	}
-	for _, part := range []string{"-tags lambda.norpc", "-trimpath", "-ldflags='-s -w'", "-o /out/ ./functions/..."} {
+	for _, part := range []string{"GOARCH=$TARGETARCH", "GOOS=$TARGETOS", "-tags lambda.norpc", "-trimpath", "-ldflags='-s -w'", "-o /out/ ./functions/..."} {
 		if !strings.Contains(goBuild, part) {
 			t.Errorf("go build lacks %q: %s", part, goBuild)
 		}
@@ -180,9 +203,10 @@ func TestDockerfile(t *testing.T) {
 		copies[strings.Join(f[:len(f)-1], " ")] = f[len(f)-1]
 	}
 	for src, dst := range map[string]string{
-		"--from=" + build.name + " /out/": "/usr/local/bin/",
-		"deploy/nginx/nginx.conf":         "/etc/nginx/nginx.conf",
-		"web/":                            webRoot(t) + "/",
+		"--from=" + build.name + " /out/":    "/usr/local/bin/",
+		"deploy/nginx/nginx.conf":            "/etc/nginx/nginx.conf",
+		"web/":                               webRoot(t) + "/",
+		"--chmod=0755 " + uploadsAdminScript: "/usr/local/bin/" + uploadsAdminCommand,
 	} {
 		if copies[src] != dst {
 			t.Errorf("runtime stage: want COPY %s %s", src, dst)
@@ -209,7 +233,21 @@ func TestDockerfile(t *testing.T) {
 		}
 	}
 
-	// Every file the image copies from the repository exists.
+	// The one Dockerfile: a second copy under deploy/ would be edited by
+	// someone and built by nobody.
+	if _, err := os.Stat(filepath.Join(root, "deploy", "Dockerfile")); err == nil {
+		t.Errorf("deploy/Dockerfile exists beside %s; the platform builds only ./Dockerfile", dockerfile)
+	}
+
+	// Every file the image copies from the repository exists, and is in
+	// the build context: .dockerignore's plain paths (its patterns only
+	// drop tests) do not cover it.
+	var ignoredPaths []string
+	for line := range strings.Lines(readFile(t, ".dockerignore")) {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "#") && !strings.ContainsAny(l, "*?[!") {
+			ignoredPaths = append(ignoredPaths, l)
+		}
+	}
 	for _, st := range stages {
 		for _, in := range st.find("COPY") {
 			f := strings.Fields(in.args)
@@ -222,6 +260,11 @@ func TestDockerfile(t *testing.T) {
 				}
 				if _, err := os.Stat(filepath.Join(root, src)); err != nil {
 					t.Errorf("%s copies %s, which is missing: %v", dockerfile, src, err)
+				}
+				for _, ignored := range ignoredPaths {
+					if within(src, ignored) {
+						t.Errorf("%s copies %s, which .dockerignore leaves out of the context (%s)", dockerfile, src, ignored)
+					}
 				}
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"gopkg.in/yaml.v3"
 )
 
@@ -111,12 +112,51 @@ func TestIACBackup(t *testing.T) {
 			t.Errorf("volumes: %s does not mount a named volume at %s", v.Service, v.Path)
 		}
 		if isFunction(v.Service) || v.Service == "nginx" {
-			t.Errorf("volumes: back up through the backup service, not %s (a `docker compose run` of it would join its networks and Traefik)", v.Service)
+			t.Errorf("volumes: back up through %s, not %s (a `docker compose run` of it would join its networks and Traefik)", uploadsAdmin, v.Service)
 		}
+		checkBackupService(t, v.Service, s, v.Path)
 	}
 	for name := range p.Volumes {
 		if !covered[name] {
 			t.Errorf("the named volume %s has no backup in .iac/backup.yml", name)
+		}
+	}
+}
+
+// checkBackupService holds the service a volumes entry of .iac/backup.yml
+// names to what the platform does with it:
+//
+//	backup:  docker compose run --rm -T -v <staging>:/backup-out:rw <service> \
+//	           sh -c "tar cf /backup-out/<service>_<slug>.tar -C <path> ."
+//	restore: docker compose cp <dir>/. <service>:<path>/
+//
+// The staging folder is root's, mode 0755: only root writes there. The
+// restore copies into a running container of the service, and Docker
+// refuses to copy into a read-only volume. TestUploadsSurviveBackupAndRestore
+// performs both, and what follows a restore, without Docker.
+func checkBackupService(t *testing.T, name string, s types.ServiceConfig, path string) {
+	t.Helper()
+	if uid, _, _ := strings.Cut(s.User, ":"); uid != "0" && uid != "root" {
+		t.Errorf("%s: user = %q; the backup's tar runs as it and must write to a root-owned 0755 /backup-out: want \"0:0\"", name, s.User)
+	}
+	if len(s.Profiles) > 0 {
+		t.Errorf("%s: in profiles %v, so `up` does not start it; a restore copies into its running container", name, s.Profiles)
+	}
+	if s.Restart != types.RestartPolicyUnlessStopped && s.Restart != types.RestartPolicyAlways {
+		t.Errorf("%s: restart = %q; it must keep running for restores (unless-stopped)", name, s.Restart)
+	}
+	if len(s.Command) == 0 || s.Command[0] != uploadsAdminCommand {
+		t.Errorf("%s: command = %q, want [%s] (a long-running process that gives restored files back)", name, s.Command, uploadsAdminCommand)
+	}
+	if len(s.DependsOn) > 0 {
+		t.Errorf("%s: depends on %v; `docker compose run` of it would start those too", name, sorted(s.DependsOn))
+	}
+	if s.NetworkMode != "none" {
+		t.Errorf("%s: network_mode = %q, want none (it only reads and writes the volume)", name, s.NetworkMode)
+	}
+	for _, m := range s.Volumes {
+		if m.Target == path && m.ReadOnly {
+			t.Errorf("%s mounts %s read-only; docker compose cp refuses to restore into it", name, path)
 		}
 	}
 }

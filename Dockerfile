@@ -4,10 +4,17 @@
 # (shared/routes) and Nginx with the production config and the web UI, in one
 # image. The command selects what a container runs:
 #
-#   docker build -f deploy/Dockerfile -t bandarchive:latest .
+#   docker build -t bandarchive:latest .
 #   docker run ... bandarchive:latest send-link           # one function on :8080
 #   docker run ... bandarchive:latest send-link migrate   # the migrate step
 #   docker run ... bandarchive:latest nginx -g 'daemon off;'
+#   docker run ... bandarchive:latest uploads-admin       # the uploads volume's owner keeper
+#
+# It sits at the repository root because the IAC platform's CI builds
+# ./Dockerfile with the context . for linux/amd64 and linux/arm64
+# (.github/workflows/build-and-push.yml). The build stage runs on the
+# builder's own platform and cross-compiles for the target's (static Go
+# binaries need no emulation); only the runtime stage is per platform.
 #
 # One image rather than a functions image and an Nginx image, because the IAC
 # platform deploys an app as one image pinned by digest (IMAGE=repo@sha256:...)
@@ -16,8 +23,12 @@
 # alone: the compose files give each one its own image variable.
 #
 # Functions and Nginx run as one unprivileged user (65532), so Nginx can send
-# the recordings the functions store with owner-only permissions (files 0600,
-# folders 0750) through X-Accel-Redirect.
+# the recordings the functions store with owner-only permissions (files 0600
+# or 0640, folders 0750) through X-Accel-Redirect. The compose files add a
+# read-only root filesystem and drop every capability. The image's one root
+# process is uploads-admin (scripts/uploads-admin.sh, a service of its own
+# with CHOWN and DAC_READ_SEARCH only): it takes the platform's backups of
+# the uploads volume and gives restored files back to 65532.
 
 ARG GO_IMAGE=golang:1.26-bookworm
 ARG RUNTIME_IMAGE=nginx:1.28-alpine
@@ -52,6 +63,7 @@ RUN set -eux; \
     chown -R "$APP_UID:$APP_UID" /srv/bandarchive/uploads /var/cache/nginx
 COPY deploy/nginx/nginx.conf /etc/nginx/nginx.conf
 COPY web/ /srv/bandarchive/web/
+COPY --chmod=0755 scripts/uploads-admin.sh /usr/local/bin/uploads-admin
 COPY --from=build /out/ /usr/local/bin/
 USER 65532:65532
 ENV PORT=8080
