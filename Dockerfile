@@ -40,6 +40,8 @@ COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY shared/ shared/
 COPY functions/ functions/
+# web/ too: the pages function (AWS only) compiles a copy of it in.
+COPY web/ web/
 ARG TARGETOS=linux
 ARG TARGETARCH
 # Static binaries, one per functions/<name>, named after the function:

@@ -2,8 +2,9 @@
 # `BuildMethod: makefile`, so `sam build` runs `make build-<LogicalId>` with
 # ARTIFACTS_DIR set; each target below writes that function's `bootstrap` for
 # the provided.al2023 runtime on arm64. One target per function of the route
-# table (shared/routes); deploy/deploytest checks that template.yaml, these
-# targets and the table agree.
+# table (shared/routes), and for the two functions beside it: pages (the page
+# table) and migrate; deploy/deploytest checks that template.yaml, these
+# targets and the tables agree.
 
 SAM_GO_BUILD = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
@@ -11,7 +12,8 @@ SAM_GO_BUILD = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc
 sam_build = $(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: sam build sets it, or pass ARTIFACTS_DIR=<dir>))$(SAM_GO_BUILD) -o '$(ARTIFACTS_DIR)/bootstrap' ./functions/$(1)
 
 .PHONY: build-SendLinkFunction build-VerifyFunction build-SessionFunction build-InvitesFunction \
-	build-UploadFunction build-RecordingsFunction build-ScoresFunction sam-build-check
+	build-UploadFunction build-RecordingsFunction build-ScoresFunction build-PagesFunction \
+	build-MigrateFunction sam-build-check
 
 build-SendLinkFunction:
 	$(call sam_build,send-link)
@@ -33,6 +35,12 @@ build-RecordingsFunction:
 
 build-ScoresFunction:
 	$(call sam_build,scores)
+
+build-PagesFunction:
+	$(call sam_build,pages)
+
+build-MigrateFunction:
+	$(call sam_build,migrate)
 
 sam-build-check: ## Build one Lambda bootstrap (linux/arm64) with the sam build recipe, to prove it links
 	@set -e; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \

@@ -19,6 +19,7 @@ import (
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
 	"bandarchive/shared/db/dbtest"
+	"bandarchive/shared/pages"
 	"bandarchive/shared/routes"
 )
 
@@ -194,7 +195,7 @@ func TestInvokeRefusesUnknownFunction(t *testing.T) {
 }
 
 func TestDevServerServesThePages(t *testing.T) {
-	h := apptest.New(t, apptest.HTTP, functions.Mount(webHandler("../web")), apptest.Options{})
+	h := apptest.New(t, apptest.HTTP, functions.Mount(pages.Handler(os.DirFS("../web"))), apptest.Options{})
 	tests := []struct {
 		path, wantIn string
 		want         int

@@ -3,6 +3,7 @@ package deploytest
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -163,7 +164,8 @@ func TestDockerfile(t *testing.T) {
 	}
 
 	// ./functions/... builds every directory under functions/: those must be
-	// exactly the route table's functions, each a main package.
+	// exactly the route table's functions and the two beside it (pages and
+	// migrate, whose binaries ship too), each a main package.
 	entries, err := os.ReadDir(filepath.Join(root, "functions"))
 	if err != nil {
 		t.Fatal(err)
@@ -174,12 +176,36 @@ func TestDockerfile(t *testing.T) {
 			dirs = append(dirs, e.Name())
 		}
 	}
-	if want := slices.Sorted(slices.Values(functions())); !slices.Equal(dirs, want) {
-		t.Errorf("functions/ holds %v, want the route table's %v", dirs, want)
+	if want := slices.Sorted(slices.Values(allFunctions())); !slices.Equal(dirs, want) {
+		t.Errorf("functions/ holds %v, want %v", dirs, want)
 	}
-	for _, name := range functions() {
+	for _, name := range allFunctions() {
 		if _, err := os.Stat(filepath.Join(root, "functions", name, "main.go")); err != nil {
 			t.Errorf("functions/%s has no main.go: %v", name, err)
+		}
+	}
+	// The build stage sees only what it copies: every package of this
+	// module that the functions import (web/, for the pages function's
+	// embedded copy, say) must be among its COPY sources.
+	list := exec.Command("go", "list", "-deps", "-f", `{{with .Module}}{{if .Main}}{{$.Dir}}{{end}}{{end}}`, "./functions/...")
+	list.Dir = root
+	out, err := list.Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./functions/...: %v", err)
+	}
+	var sources []string
+	for _, in := range build.find("COPY") {
+		f := strings.Fields(in.args)
+		sources = append(sources, f[:len(f)-1]...)
+	}
+	for dir := range strings.FieldsSeq(string(out)) {
+		rel, err := filepath.Rel(root, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel = filepath.ToSlash(rel)
+		if !slices.ContainsFunc(sources, func(src string) bool { return within(rel, src) }) {
+			t.Errorf("the functions import %s, which the build stage of %s does not copy (COPY %s/ %s/)", rel, dockerfile, rel, rel)
 		}
 	}
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"bandarchive/shared/config"
+	"bandarchive/shared/pages"
 	"bandarchive/shared/routes"
 )
 
@@ -37,6 +38,16 @@ func readFile(t *testing.T, rel string) string {
 
 // functions are the function names of the route table.
 func functions() []string { return routes.Functions() }
+
+// migrateFunction is the migrate step as a Lambda function of its own
+// (functions/migrate): no route, the operator invokes it.
+const migrateFunction = "migrate"
+
+// allFunctions are the directories under functions/ and the functions of
+// template.yaml: the route table's, the pages function (which serves the
+// page table on AWS, where Nginx does not) and migrate. Only the route
+// table's run in the compose stacks.
+func allFunctions() []string { return append(functions(), pages.Function, migrateFunction) }
 
 // isFunction reports whether name is a function of the route table.
 func isFunction(name string) bool { return slices.Contains(functions(), name) }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -96,13 +97,9 @@ func NewSender(cfg config.Config, log *slog.Logger) mail.Sender {
 // that serves functions. Its logs name the function the process serves,
 // when it serves one.
 func Open(ctx context.Context, function string, environ []string, stderr io.Writer) (*Parts, error) {
-	cfg, err := config.Load(environ)
+	cfg, log, err := load(function, environ, stderr)
 	if err != nil {
 		return nil, err
-	}
-	log := NewLogger(stderr, cfg.LogLevel)
-	if function != "" {
-		log = log.With("function", function)
 	}
 	database, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -113,6 +110,43 @@ func Open(ctx context.Context, function string, environ []string, stderr io.Writ
 		return nil, err
 	}
 	return NewParts(cfg, database, log, NewSender(cfg, log), time.Now), nil
+}
+
+// load reads the configuration from environ and makes the process's
+// logger, naming the function when the process serves one.
+func load(function string, environ []string, stderr io.Writer) (config.Config, *slog.Logger, error) {
+	cfg, err := config.Load(environ)
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	log := NewLogger(stderr, cfg.LogLevel)
+	if function != "" {
+		log = log.With("function", function)
+	}
+	return cfg, log, nil
+}
+
+// noDatabase stands in for DATABASE_URL where config.Load asks for it but
+// the process opens no database (RunWithoutDatabase).
+const noDatabase = "unused://no-database"
+
+// RunWithoutDatabase is Run for a function that needs no database, the
+// pages: configuration, then h behind Wrap on the edge the environment
+// names. It never connects to the database, so the UI stays up while the
+// database is down or being migrated, and it needs no DATABASE_URL (on AWS
+// the pages function holds no secret); /healthz answers ok while the
+// process serves. Its Parts have no DB, Sessions or SignIn.
+func RunWithoutDatabase(ctx context.Context, function string, environ []string, stderr io.Writer, h http.Handler) error {
+	// config.Load insists on DATABASE_URL, which every other function
+	// needs; a placeholder stands in for it, last so that it wins, and
+	// is dropped.
+	cfg, log, err := load(function, append(slices.Clip(environ), "DATABASE_URL="+noDatabase), stderr)
+	if err != nil {
+		return err
+	}
+	cfg.DatabaseURL = ""
+	p := &Parts{Config: cfg, Logger: log, Now: time.Now, Background: background.New(log, cfg.OnLambda())}
+	return runtime.Start(ctx, p.Wrap(h), p.RuntimeOptions())
 }
 
 // Stop ends what the parts run in the background of the process (the
@@ -203,12 +237,16 @@ func Run(ctx context.Context, function string, args []string, environ []string, 
 }
 
 // Wrap puts around h what every function answers behind, on both edges:
-// the health check, the cross-origin check for writes, the read deadlines
-// of the self-hosted edge, and httpx.Stack (request id, security headers,
-// request log).
+// the health check (a ping of the database, when the parts have one), the
+// cross-origin check for writes, the read deadlines of the self-hosted
+// edge, and httpx.Stack (request id, security headers, request log).
 func (p *Parts) Wrap(h http.Handler) http.Handler {
+	ping := func(context.Context) error { return nil }
+	if p.DB != nil {
+		ping = p.DB.Ping
+	}
 	mux := http.NewServeMux()
-	mux.Handle("GET "+routes.HealthPath, httpx.Health(p.DB.Ping))
+	mux.Handle("GET "+routes.HealthPath, httpx.Health(ping))
 	mux.Handle("/", auth.CheckOrigin(p.Config.Origin(), h))
 	return httpx.Stack(mux, httpx.Options{Logger: p.Logger, ClientIPHeader: p.Config.ClientIPHeader})
 }
