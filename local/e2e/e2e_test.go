@@ -206,6 +206,9 @@ func TestMemberJourney(t *testing.T) {
 	run(t, admin, "upload",
 		chromedp.Navigate(base+"/upload"),
 		chromedp.WaitVisible(css("#dropzone")),
+		// The page listens for chosen files once it knows the member and
+		// the limit: the limit's note shows it is ready.
+		textIs("#limit", "per file"),
 		chromedp.SetUploadFiles(css("#files"), []string{wav}),
 		textIs(".upload-item .upload-status", "Saved"))
 	progress := value[float64](t, admin, `(() => { const p = document.querySelector('.upload-item progress'); return p.value / p.max * 100 })()`)
