@@ -53,7 +53,7 @@ var builders = map[string]app.Builder{
 			return nil, err
 		}
 		return recordings.NewHandler(recordings.Deps{DB: p.DB, Sessions: p.Sessions, Store: store,
-			AccelRedirectPrefix: p.Config.Storage.AccelRedirectPrefix, Now: p.Now}), nil
+			AccelRedirectPrefix: p.Config.Storage.AccelRedirectPrefix, MaxResponseBytes: app.MaxResponseBytes(p.Config), Now: p.Now}), nil
 	},
 	routes.Scores: func(p *app.Parts) (http.Handler, error) {
 		return scores.NewHandler(scores.Deps{DB: p.DB, Sessions: p.Sessions, Now: p.Now}), nil

@@ -74,6 +74,15 @@ func UploadBounds(cfg config.Config) db.UploadBounds {
 	}
 }
 
+// MaxResponseBytes bounds one audio answer where the edge limits
+// responses (Lambda); 0 leaves answers unbounded.
+func MaxResponseBytes(cfg config.Config) int64 {
+	if cfg.OnLambda() {
+		return limits.LambdaMaxResponseBytes
+	}
+	return 0
+}
+
 // NewLogger returns the JSON logger of every process.
 func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))

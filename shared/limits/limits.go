@@ -35,6 +35,11 @@ const (
 	MaxUnfinishedBytes   = 2 << 30
 )
 
+// LambdaMaxResponseBytes bounds one answer of audio on Lambda, whose
+// response payload is at most 6 MB and base64 inflates binary by a third:
+// players ask for the next range when one ends.
+const LambdaMaxResponseBytes = 4 << 20
+
 // TooLargeMessage is what a person reads when a file is over max.
 func TooLargeMessage(max int64) string {
 	return fmt.Sprintf("The file is larger than the archive accepts (at most %s).", HumanBytes(max))

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"bandarchive/shared/storage"
@@ -51,8 +52,45 @@ func (h *handler) audio(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
 		return nil
 	}
+	if h.MaxResponseBytes > 0 && r.Method != http.MethodHead {
+		if st, err := f.Stat(); err == nil && st.Size() > h.MaxResponseBytes {
+			r.Header.Set("Range", capRange(r.Header.Get("Range"), h.MaxResponseBytes))
+		}
+	}
 	http.ServeContent(w, r, "", rec.UploadedAt, f)
 	return nil
+}
+
+// capRange rewrites a Range header so that its one range asks for at most
+// max bytes: none (the whole file) becomes the first max bytes; an open or
+// longer range is cut. Players ask for the next range where one ends.
+// Several ranges are left as they are.
+func capRange(h string, max int64) string {
+	if h == "" {
+		return fmt.Sprintf("bytes=0-%d", max-1)
+	}
+	spec, ok := strings.CutPrefix(h, "bytes=")
+	if !ok || strings.Contains(spec, ",") {
+		return h
+	}
+	first, last, ok := strings.Cut(strings.TrimSpace(spec), "-")
+	if !ok {
+		return h
+	}
+	if first == "" { // the last n bytes
+		if n, err := strconv.ParseInt(last, 10, 64); err == nil && n > max {
+			return fmt.Sprintf("bytes=-%d", max)
+		}
+		return h
+	}
+	start, err := strconv.ParseInt(first, 10, 64)
+	if err != nil {
+		return h
+	}
+	if end, err := strconv.ParseInt(last, 10, 64); last == "" || err == nil && end-start+1 > max {
+		return fmt.Sprintf("bytes=%d-%d", start, start+max-1)
+	}
+	return h
 }
 
 // onlyEmptySuffixes reports whether a Range header asks only for suffixes

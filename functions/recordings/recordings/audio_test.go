@@ -107,3 +107,42 @@ func TestAudioThroughNginxIsAnAccelRedirect(t *testing.T) {
 		}
 	})
 }
+
+// TestAudioOnLambdaComesInPieces: Lambda's answers are at most 6 MB, so
+// there a whole file, or an open or long range, is answered with its first
+// 4 MiB (206) and players ask for the next; self-hosted, nothing is cut.
+func TestAudioOnLambdaComesInPieces(t *testing.T) {
+	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {
+		b, _ := h.Member("ann@band.example", db.RoleMember)
+		wav := apptest.WAV(2_600_000, 44100) // 5.2 MB
+		rec := b.UploadOK(nil, "long.wav", wav)
+		audio := "/api/recordings/" + rec.ID + "/audio"
+		const piece = 4 << 20
+		tests := []struct {
+			rangeHeader      string
+			lambdaFrom, upTo int
+		}{
+			{"", 0, piece},
+			{"bytes=100-", 100, 100 + piece},
+			{"bytes=0-5000000", 0, piece},
+			{"bytes=10-99", 10, 100},
+		}
+		for _, tt := range tests {
+			r := apptest.NewRequest(t, "GET", audio, nil)
+			if tt.rangeHeader != "" {
+				r.Header.Set("Range", tt.rangeHeader)
+			}
+			got := b.Do(r)
+			if h.Edge == apptest.HTTP && tt.rangeHeader != "bytes=10-99" {
+				if len(got.Body) < piece {
+					t.Errorf("self-hosted %q: %d bytes, want no cut", tt.rangeHeader, len(got.Body))
+				}
+				continue
+			}
+			want := fmt.Sprintf("bytes %d-%d/%d", tt.lambdaFrom, tt.upTo-1, len(wav))
+			if got.Status != http.StatusPartialContent || got.Header.Get("Content-Range") != want || !bytes.Equal(got.Body, wav[tt.lambdaFrom:tt.upTo]) {
+				t.Errorf("%s %q: %d Content-Range %q, %d bytes; want 206 %q", h.Edge, tt.rangeHeader, got.Status, got.Header.Get("Content-Range"), len(got.Body), want)
+			}
+		}
+	})
+}

@@ -28,7 +28,10 @@ type Deps struct {
 	// AccelRedirectPrefix, when set, is Nginx's internal location of the
 	// uploads: playback answers X-Accel-Redirect and Nginx sends the bytes.
 	AccelRedirectPrefix string
-	Now                 func() time.Time
+	// MaxResponseBytes, when set, bounds the bytes of one audio answer
+	// (Lambda's payload limit): a longer or open range is cut to it.
+	MaxResponseBytes int64
+	Now              func() time.Time
 }
 
 type handler struct {
