@@ -26,30 +26,13 @@ func slowEdge(t *testing.T, target string, readTimeout time.Duration, rate int) 
 	u, _ := url.Parse(target)
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = io.NopCloser(&throttled{r: r.Body, rate: rate, start: time.Now()})
+		r.Body = apptest.Paced(r.Body, int64(rate))
 		proxy.ServeHTTP(w, r)
 	}))
 	srv.Config.ReadTimeout = readTimeout
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv.URL
-}
-
-// throttled delivers at most rate bytes a second since start.
-type throttled struct {
-	r     io.Reader
-	rate  int
-	start time.Time
-	n     int
-}
-
-func (t *throttled) Read(p []byte) (int, error) {
-	if due := t.start.Add(time.Duration(float64(t.n) / float64(t.rate) * float64(time.Second))); time.Until(due) > 0 {
-		time.Sleep(time.Until(due)) // the line's pace
-	}
-	n, err := t.r.Read(p[:min(len(p), 64<<10)])
-	t.n += n
-	return n, err
 }
 
 // TestTheEdgeThatBites: behind a proxy that reads each request for 3 s at

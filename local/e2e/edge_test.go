@@ -128,7 +128,7 @@ func newEdge(t *testing.T) *edge {
 	e.server = &http.Server{
 		ReadTimeout: edgeReadTimeout,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r.Body = &paced{ReadCloser: r.Body, start: time.Now()}
+			r.Body = apptest.Paced(r.Body, edgeRate)
 			e.line.ServeHTTP(w, r)
 		}),
 		ErrorLog: log.New(io.Discard, "", 0),
@@ -147,20 +147,6 @@ func (e *edge) connect(t *testing.T, target string) {
 }
 
 func (e *edge) close() { e.server.Close() }
-
-// paced delivers a body at most edgeRate bytes a second since start.
-type paced struct {
-	io.ReadCloser
-	start time.Time
-	n     int64
-}
-
-func (p *paced) Read(b []byte) (int, error) {
-	time.Sleep(time.Until(p.start.Add(time.Duration(p.n) * time.Second / edgeRate)))
-	n, err := p.ReadCloser.Read(b[:min(len(b), 64<<10)])
-	p.n += int64(n)
-	return n, err
-}
 
 // sessionCookie is the page's session cookie, for a Go client.
 func sessionCookie(t *testing.T, page context.Context, base string) *http.Cookie {
