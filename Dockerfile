@@ -1,12 +1,14 @@
 # syntax=docker/dockerfile:1
 
 # The bandarchive image: every function binary of the route table
-# (shared/routes) and Nginx with the production config and the web UI, in one
+# (shared/routes), the worker with ffmpeg (listening copies, loudness,
+# waveforms), and Nginx with the production config and the web UI, in one
 # image. The command selects what a container runs:
 #
 #   docker build -t bandarchive:latest .
 #   docker run ... bandarchive:latest send-link           # one function on :8080
 #   docker run ... bandarchive:latest send-link migrate   # the migrate step
+#   docker run ... bandarchive:latest worker              # the job queue's worker
 #   docker run ... bandarchive:latest nginx -g 'daemon off;'
 #   docker run ... bandarchive:latest uploads-admin       # the uploads volume's owner keeper
 #
@@ -58,7 +60,10 @@ ARG APP_UID=65532
 # new named volume mounted on it starts with that owner. Nginx writes only to
 # /tmp, stdout and stderr (deploy/nginx/nginx.conf); its cache directory is
 # handed over too, should a later config use the compiled-in temp paths.
+# ffmpeg decodes and transcodes for the worker (Alpine's package: every
+# decoder and the loudnorm filter).
 RUN set -eux; \
+    apk add --no-cache ffmpeg; \
     rm -f /etc/nginx/conf.d/default.conf; \
     rm -rf /usr/share/nginx/html; \
     mkdir -p /srv/bandarchive/web /srv/bandarchive/uploads; \

@@ -29,7 +29,7 @@ dev: pg-start ## Run the whole archive locally (local PostgreSQL, mails in the l
 		UPLOADS_DIR='$(UPLOADS_DIR)' ADMIN_EMAIL='$(ADMIN_EMAIL)' go run ./local serve
 
 stack: pg-start ## Run the production topology without Docker: each function its own process, Nginx in front
-	@echo "The archive will be at $(BASE_URL), behind Nginx; with no MAILERSEND_API_TOKEN, sign-in links are in .data/stack/logs/send-link.log."
+	@echo "The archive will be at $(BASE_URL), behind Nginx; with no MAILERSEND_API_TOKEN, sign-in links are in .data/stack/logs/worker.log."
 	$(WITH_DB) PORT='$(PORT)' BASE_URL='$(BASE_URL)' COOKIE_SECURE='$(COOKIE_SECURE)' \
 		ADMIN_EMAIL='$(ADMIN_EMAIL)' go run ./local stack
 
@@ -45,6 +45,7 @@ bench: pg-start ## Run the benchmarks against real PostgreSQL (figures: README, 
 	$(WITH_DB) go test -run '^$$' -bench SendLink -benchtime 400x -count 3 ./local/
 	$(WITH_DB) go test -run '^$$' -bench ListByScore -benchtime 3000x -count 3 ./local/
 	$(WITH_DB) go run ./local/uploadbench -mb $(BENCH_UPLOAD_MB) -runs 3 -tus-mib 1,4,8,16
+	$(WITH_DB) go run ./local/uploadbench -transcode -mb $(BENCH_UPLOAD_MB) -runs 3
 
 migrate: pg-start ## Apply the database migrations
 	$(WITH_DB) go run ./local migrate

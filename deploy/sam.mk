@@ -2,8 +2,8 @@
 # `BuildMethod: makefile`, so `sam build` runs `make build-<LogicalId>` with
 # ARTIFACTS_DIR set; each target below writes that function's `bootstrap` for
 # the provided.al2023 runtime on arm64. One target per function of the route
-# table (shared/routes), and for the two functions beside it: pages (the page
-# table) and migrate; deploy/deploytest checks that template.yaml, these
+# table (shared/routes), and for the functions beside it: pages (the page
+# table), migrate and worker; deploy/deploytest checks that template.yaml, these
 # targets and the tables agree.
 
 SAM_GO_BUILD = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'
@@ -13,10 +13,13 @@ sam_build = $(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: sam build s
 
 .PHONY: build-SendLinkFunction build-VerifyFunction build-SessionFunction build-InvitesFunction \
 	build-UploadFunction build-RecordingsFunction build-ScoresFunction build-PagesFunction \
-	build-MigrateFunction sam-build-check
+	build-MigrateFunction build-WorkerFunction sam-build-check
 
 build-SendLinkFunction:
 	$(call sam_build,send-link)
+
+build-WorkerFunction:
+	$(call sam_build,worker)
 
 build-VerifyFunction:
 	$(call sam_build,verify)

@@ -43,7 +43,7 @@ var builders = map[string]app.Builder{
 			return nil, err
 		}
 		p.SweepUploads(store)
-		return upload.NewHandler(upload.Deps{DB: p.DB, Sessions: p.Sessions, Store: store, Background: p.Background,
+		return upload.NewHandler(upload.Deps{DB: p.DB, Sessions: p.Sessions, Store: store, Wake: p.Wake,
 			MaxUploadBytes: p.Config.Storage.MaxUploadBytes, MaxChunkBytes: p.Config.Storage.MaxChunkBytes,
 			UploadExpiry: limits.UploadExpiry, Bounds: app.UploadBounds(p.Config), Now: p.Now}), nil
 	},
@@ -53,7 +53,7 @@ var builders = map[string]app.Builder{
 			return nil, err
 		}
 		return recordings.NewHandler(recordings.Deps{DB: p.DB, Sessions: p.Sessions, Store: store,
-			AccelRedirectPrefix: p.Config.Storage.AccelRedirectPrefix, MaxResponseBytes: app.MaxResponseBytes(p.Config), Now: p.Now}), nil
+			AccelRedirectPrefix: p.Config.Storage.AccelRedirectPrefix, MaxResponseBytes: app.MaxResponseBytes(p.Config), Wake: p.Wake, Now: p.Now}), nil
 	},
 	routes.Scores: func(p *app.Parts) (http.Handler, error) {
 		return scores.NewHandler(scores.Deps{DB: p.DB, Sessions: p.Sessions, Now: p.Now}), nil

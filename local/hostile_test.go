@@ -60,7 +60,7 @@ func TestHostileInputs(t *testing.T) {
 			fx.checkWhileWriting() // a Lambda event comes whole: no request is ever half-way
 		}
 		fx.checkUserAgentStored()
-		h.Parts.Background.Wait(context.Background())
+		h.WaitJobs()
 		for line := range strings.SplitSeq(h.Logs.String(), "\n") {
 			var l struct {
 				Level     string `json:"level"`
@@ -173,7 +173,11 @@ var hostileSpecs = map[string]hostileSpec{
 	}},
 	"DELETE /api/recordings/{id}":    {auth: member, reads: readsNothing, ok: http.StatusNoContent},
 	"GET /api/recordings/{id}/audio": {auth: member, reads: readsNothing, ok: http.StatusOK},
-	"GET /api/scores":                {auth: member, reads: readsNothing, ok: http.StatusOK},
+	// The fixture's recording is processed before the cases run.
+	"GET /api/recordings/{id}/listen": {auth: member, reads: readsNothing, ok: http.StatusOK},
+	// Each sane request gets a recording whose processing failed.
+	"POST /api/recordings/{id}/process": {auth: admin, reads: readsNothing, ok: http.StatusAccepted},
+	"GET /api/scores":                   {auth: member, reads: readsNothing, ok: http.StatusOK},
 	"PUT /api/scores/{recording_id}": {auth: member, reads: readsInput, ok: http.StatusOK, sane: func(*hostileFixture) ([]byte, string) {
 		return []byte(`{"score":4}`), "application/json"
 	}},
@@ -277,6 +281,7 @@ func newHostileFixture(t *testing.T, h *apptest.Harness) *hostileFixture {
 	fx.uploader = h.Browser("192.0.2.200")
 	fx.uploader.SignInAs(fx.users[member])
 	fx.recording = fx.freshRecording()
+	h.WaitJobs() // its listening copy is made
 	fx.inviteID, fx.inviteToken = fx.freshInviteParts()
 	fx.readerToken = fx.insertLink(reader)
 
@@ -321,6 +326,17 @@ func (fx *hostileFixture) freshWAV() []byte {
 // freshRecording uploads a recording as the member and returns its id.
 func (fx *hostileFixture) freshRecording() string {
 	return fx.uploader.UploadOK(nil, "take.wav", fx.freshWAV()).ID
+}
+
+// failedRecording uploads a recording and, once it is processed, marks
+// its processing failed, as an admin may then retry it.
+func (fx *hostileFixture) failedRecording() string {
+	id := fx.freshRecording()
+	fx.h.WaitJobs()
+	if err := fx.h.DB.FailProcessing(context.Background(), uuid.MustParse(id), "a test's failure"); err != nil {
+		fx.t.Fatal(err)
+	}
+	return id
 }
 
 // freshInviteParts creates an invite as the admin: its id and its token.
@@ -442,6 +458,9 @@ func (fx *hostileFixture) fill(as who, method, path, fill string, spend bool) st
 		case name == "id" && strings.HasPrefix(path, "/api/recordings/"), name == "recording_id":
 			if method == http.MethodDelete && path == "/api/recordings/{id}" && spend {
 				return fx.freshRecording()
+			}
+			if path == "/api/recordings/{id}/process" && spend {
+				return fx.failedRecording()
 			}
 			return fx.recording
 		}

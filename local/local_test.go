@@ -103,6 +103,8 @@ func TestInvokeCommittedEvents(t *testing.T) {
 		"recordings/delete.json":      {401, 404},
 		"recordings/audio-range.json": {401, 404},
 		"recordings/download.json":    {401, 404},
+		"recordings/listen.json":      {401, 404},
+		"recordings/process.json":     {401, 404},
 		"scores/ranking.json":         {401, 200},
 		"scores/set.json":             {401, 404},
 		"scores/clear.json":           {401, 404},

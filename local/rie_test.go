@@ -47,6 +47,26 @@ type emulated struct {
 // environment.
 func emulate(t *testing.T, function string, env ...string) *emulated {
 	t.Helper()
+	url := migratedURL(t)
+	database, err := db.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer database.Close()
+	session := auth.NewToken()
+	if _, err := database.Pool().Exec(t.Context(), `INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_seen_at)
+		SELECT gen_random_uuid(), $1, id, now(), now() + interval '1 hour', now() FROM users`, session.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	e := runEmulated(t, function, append([]string{"DATABASE_URL=" + url, "BASE_URL=http://localhost:8080", "MAILERSEND_API_TOKEN=", "LOG_LEVEL=info"}, env...)...)
+	e.session = session.String()
+	return e
+}
+
+// migratedURL is a fresh database, migrated, with admin@localhost.test
+// its first admin.
+func migratedURL(t *testing.T) string {
+	t.Helper()
 	url := dbtest.NewURL(t)
 	database, err := db.Open(t.Context(), url)
 	if err != nil {
@@ -56,14 +76,7 @@ func emulate(t *testing.T, function string, env ...string) *emulated {
 	if err := database.MigrateAndSeed(t.Context(), "admin@localhost.test", app.NewLogger(io.Discard, slog.LevelInfo)); err != nil {
 		t.Fatal(err)
 	}
-	session := auth.NewToken()
-	if _, err := database.Pool().Exec(t.Context(), `INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_seen_at)
-		SELECT gen_random_uuid(), $1, id, now(), now() + interval '1 hour', now() FROM users`, session.Hash()); err != nil {
-		t.Fatal(err)
-	}
-	e := runEmulated(t, function, append([]string{"DATABASE_URL=" + url, "BASE_URL=http://localhost:8080", "MAILERSEND_API_TOKEN=", "LOG_LEVEL=info"}, env...)...)
-	e.session = session.String()
-	return e
+	return url
 }
 
 // runEmulated builds function and runs it under the emulator with env

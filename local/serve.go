@@ -11,10 +11,11 @@ import (
 	"bandarchive/shared/db"
 	"bandarchive/shared/pages"
 	"bandarchive/shared/runtime"
+	"bandarchive/shared/storage"
 )
 
-// serve runs every function in this one process: migrate, seed, mount by
-// the route table, serve until interrupted. The pages come from web/ on
+// serve runs every function and the worker in this one process: migrate,
+// seed, mount by the route table, serve until interrupted. The pages come from web/ on
 // disk, as Nginx serves them in production (an edit shows on reload);
 // paths in no row of the route table go to them.
 func serve(ctx context.Context, stderr io.Writer) error {
@@ -30,6 +31,21 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The worker runs in this process too; shutdown stops it after the
+	// last request.
+	store, err := storage.Open(p.Config.Storage.UploadsDir)
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	w, err := p.NewWorker(store, "serve-"+host)
+	if err != nil {
+		return err
+	}
+	if err := w.Start(ctx); err != nil {
+		return err
+	}
+	p.Drain = w.Stop
 	l, err := net.Listen("tcp", ":"+p.Config.Port)
 	if err != nil {
 		return err

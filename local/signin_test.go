@@ -154,7 +154,7 @@ func TestNoSecretInLogsOrDatabase(t *testing.T) {
 			"sign-in link": linkToken, "session": b.Session(), "invite": inviteToken,
 			"join link": joinToken, "joiner session": joiner.Session(),
 		}
-		h.Parts.Background.Wait(context.Background())
+		h.WaitJobs()
 		logs := h.Logs.String()
 		if !strings.Contains(logs, `"level":"DEBUG"`) && !strings.Contains(logs, `"path":"/auth/verify/REDACTED"`) {
 			t.Fatalf("the log captured nothing useful:\n%s", logs)
@@ -164,7 +164,8 @@ func TestNoSecretInLogsOrDatabase(t *testing.T) {
 			(SELECT string_agg(row_to_json(t)::text, ' ') FROM login_tokens t),
 			(SELECT string_agg(row_to_json(t)::text, ' ') FROM sessions t),
 			(SELECT string_agg(row_to_json(t)::text, ' ') FROM invites t),
-			(SELECT string_agg(row_to_json(t)::text, ' ') FROM users t))`).Scan(&dump)
+			(SELECT string_agg(row_to_json(t)::text, ' ') FROM users t),
+			(SELECT string_agg(row_to_json(t)::text, ' ') FROM river_job t))`).Scan(&dump)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -35,8 +35,9 @@ const (
 	drainTime = 30 * time.Second
 )
 
-// usesUploads are the functions that keep recordings in UPLOADS_DIR.
-var usesUploads = []string{routes.Upload, routes.Recordings}
+// usesUploads are the functions, and the worker, that keep recordings in
+// UPLOADS_DIR.
+var usesUploads = []string{routes.Upload, routes.Recordings, workerFunction}
 
 // uploadsAdmin is the service that keeps the uploads volume owned by the
 // functions' user and through which it is backed up and restored; it runs
@@ -156,10 +157,10 @@ func checkStack(t *testing.T, p *types.Project, extra []string) {
 	services := allServices(p)
 
 	want := append([]string{"db", "migrate", "nginx"}, extra...)
-	want = append(want, functions()...)
+	want = append(want, running()...)
 	slices.Sort(want)
 	if got := sorted(services); !slices.Equal(got, want) {
-		t.Fatalf("services = %v, want %v: db, migrate, nginx, %v and one per function of the route table", got, want, extra)
+		t.Fatalf("services = %v, want %v: db, migrate, nginx, %v, the worker and one per function of the route table", got, want, extra)
 	}
 
 	db := services["db"]
@@ -357,7 +358,7 @@ func TestComposeImageVariables(t *testing.T) {
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			p := mustLoadCompose(t, c.file, c.env)
-			for _, name := range append([]string{"migrate", "nginx"}, functions()...) {
+			for _, name := range append([]string{"migrate", "nginx"}, running()...) {
 				if got := p.Services[name].Image; got != c.defaultImage {
 					t.Errorf("%s: image = %q, want %q by default", name, got, c.defaultImage)
 				}
@@ -366,7 +367,7 @@ func TestComposeImageVariables(t *testing.T) {
 			base := "registry.example.org/bandarchive:base"
 			env := maps.Clone(c.env)
 			env["IMAGE"] = base
-			for _, name := range functions() {
+			for _, name := range running() {
 				env[imageVar(name)] = "registry.example.org/bandarchive:" + name
 			}
 			env["NGINX_IMAGE"] = "registry.example.org/bandarchive:web"

@@ -1,6 +1,7 @@
 package deploytest
 
 import (
+	"bandarchive/shared/app"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -43,11 +44,21 @@ func functions() []string { return routes.Functions() }
 // (functions/migrate): no route, the operator invokes it.
 const migrateFunction = "migrate"
 
+// workerFunction works the job queue: a compose service and a Lambda
+// function of its own, with no route.
+const workerFunction = app.WorkerName
+
 // allFunctions are the directories under functions/ and the functions of
 // template.yaml: the route table's, the pages function (which serves the
-// page table on AWS, where Nginx does not) and migrate. Only the route
-// table's run in the compose stacks.
-func allFunctions() []string { return append(functions(), pages.Function, migrateFunction) }
+// page table on AWS, where Nginx does not), migrate and the worker. The
+// route table's and the worker run in the compose stacks.
+func allFunctions() []string {
+	return append(functions(), pages.Function, migrateFunction, workerFunction)
+}
+
+// running are the compose services that run a function binary for good:
+// the route table's functions and the worker.
+func running() []string { return append(functions(), workerFunction) }
 
 // isFunction reports whether name is a function of the route table.
 func isFunction(name string) bool { return slices.Contains(functions(), name) }

@@ -29,6 +29,6 @@ func build(p *app.Parts) (http.Handler, error) {
 	}
 	return recordings.NewHandler(recordings.Deps{
 		DB: p.DB, Sessions: p.Sessions, Store: store,
-		AccelRedirectPrefix: p.Config.Storage.AccelRedirectPrefix, MaxResponseBytes: app.MaxResponseBytes(p.Config), Now: p.Now,
+		AccelRedirectPrefix: p.Config.Storage.AccelRedirectPrefix, MaxResponseBytes: app.MaxResponseBytes(p.Config), Wake: p.Wake, Now: p.Now,
 	}), nil
 }

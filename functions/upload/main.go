@@ -30,7 +30,7 @@ func build(p *app.Parts) (http.Handler, error) {
 	}
 	p.SweepUploads(store)
 	return upload.NewHandler(upload.Deps{
-		DB: p.DB, Sessions: p.Sessions, Store: store, Background: p.Background,
+		DB: p.DB, Sessions: p.Sessions, Store: store, Wake: p.Wake,
 		MaxUploadBytes: p.Config.Storage.MaxUploadBytes, MaxChunkBytes: p.Config.Storage.MaxChunkBytes,
 		UploadExpiry: limits.UploadExpiry, Bounds: app.UploadBounds(p.Config), Now: p.Now,
 	}), nil

@@ -176,7 +176,7 @@ func TestMemberJourney(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if strings.Contains(ev.Response.URL, "/audio") {
+			if strings.Contains(ev.Response.URL, "/audio") || strings.Contains(ev.Response.URL, "/listen") {
 				mu.Lock()
 				audioStatuses = append(audioStatuses, ev.Response.Status)
 				mu.Unlock()

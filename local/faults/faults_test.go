@@ -483,8 +483,8 @@ func randomName() string {
 	return hex.EncodeToString(b[:])
 }
 
-// process is an upload function the test runs besides the stack's: same
-// binary, same database and BASE_URL, an uploads folder of the test's
+// process is a function or worker the test runs besides the stack's: same
+// binaries, same database and BASE_URL, an uploads folder of the test's
 // choosing, its own port and log.
 type process struct {
 	name, url, log string
@@ -496,6 +496,14 @@ type process struct {
 // answers /healthz; the test's cleanup stops it.
 func (f *fixture) startUpload(t *testing.T, name, uploads string) *process {
 	t.Helper()
+	return f.startProcess(t, name, routes.Upload, "UPLOADS_DIR="+uploads)
+}
+
+// startProcess runs the stack's binary bin as name, with env added to the
+// common configuration, and waits until it answers /healthz; the test's
+// cleanup stops it.
+func (f *fixture) startProcess(t *testing.T, name, bin string, env ...string) *process {
+	t.Helper()
 	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)
@@ -506,11 +514,11 @@ func (f *fixture) startUpload(t *testing.T, name, uploads string) *process {
 		t.Fatal(err)
 	}
 	defer log.Close()
-	p.cmd = exec.Command(filepath.Join(f.bin, routes.Upload))
-	p.cmd.Env = append(os.Environ(),
-		"DATABASE_URL="+f.dbURL, "BASE_URL="+f.s.BaseURL, "UPLOADS_DIR="+uploads, "PORT="+strconv.Itoa(port),
+	p.cmd = exec.Command(filepath.Join(f.bin, bin))
+	p.cmd.Env = append(append(os.Environ(),
+		"DATABASE_URL="+f.dbURL, "BASE_URL="+f.s.BaseURL, "PORT="+strconv.Itoa(port),
 		"UPLOADS_SWEEP_INTERVAL="+sweepInterval.String(), "COOKIE_SECURE=false", "MAILERSEND_API_TOKEN=",
-		"ADMIN_EMAIL=", "LOG_LEVEL=info", "CLIENT_IP_HEADER=", "ACCEL_REDIRECT_PREFIX=", "INVOKE_API=")
+		"ADMIN_EMAIL=", "LOG_LEVEL=info", "CLIENT_IP_HEADER=", "ACCEL_REDIRECT_PREFIX=", "INVOKE_API="), env...)
 	p.cmd.Stdout, p.cmd.Stderr = log, log
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {

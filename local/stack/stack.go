@@ -16,12 +16,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +32,7 @@ import (
 	"time"
 
 	"bandarchive/deploy/nginx"
+	"bandarchive/shared/app"
 	"bandarchive/shared/limits"
 	"bandarchive/shared/routes"
 )
@@ -330,7 +333,7 @@ func build(ctx context.Context, root, dir string, env []string) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./functions/...: %w\n%s", err, out)
 	}
-	for _, name := range routes.Functions() {
+	for _, name := range processes() {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("go build made no binary for function %s: %w", name, err)
 		}
@@ -356,19 +359,30 @@ func (s *Stack) migrate(ctx context.Context, bin string, env []string) error {
 	return nil
 }
 
-// startFunctions runs each function on a free port and waits until every
-// one answers /healthz.
+// processes are the long-running processes of the stack: every function
+// of the route table and the worker.
+func processes() []string {
+	return append(slices.Clone(routes.Functions()), app.WorkerName)
+}
+
+// startFunctions runs each function and the worker on a free port and
+// waits until every one answers /healthz. The worker keeps one name in
+// the queue across restarts of the stack (it takes back what a kill cut
+// off).
 func (s *Stack) startFunctions(ctx context.Context, bin string, env []string) error {
 	step := time.Now()
-	names := routes.Functions()
+	names := processes()
 	ports, err := freePorts(len(names))
 	if err != nil {
 		return err
 	}
 	for i, name := range names {
 		s.Ports[name] = ports[i]
-		p, err := s.spawn(name, s.LogFile(name), filepath.Join(bin, name), nil,
-			set(env, "PORT", strconv.Itoa(ports[i])))
+		penv := set(env, "PORT", strconv.Itoa(ports[i]))
+		if name == app.WorkerName {
+			penv = set(penv, "WORKER_ID", "stack-worker")
+		}
+		p, err := s.spawn(name, s.LogFile(name), filepath.Join(bin, name), nil, penv)
 		if err != nil {
 			return err
 		}
@@ -386,7 +400,7 @@ func (s *Stack) startFunctions(ctx context.Context, bin string, env []string) er
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	s.say("%d functions answered in %s:", len(names), since(step))
+	s.say("%d functions and the worker answered in %s:", len(names)-1, since(step))
 	for _, name := range names {
 		s.say("  %-10s on 127.0.0.1:%d, log %s", name, s.Ports[name], s.LogFile(name))
 	}
@@ -398,7 +412,9 @@ func (s *Stack) startFunctions(ctx context.Context, bin string, env []string) er
 func (s *Stack) startNginx(ctx context.Context, bin string, listen []string, maxUpload int64) error {
 	step := time.Now()
 	prefix := filepath.Join(s.Dir, "nginx")
-	c := NginxConfig(s.root, prefix, s.UploadsDir, listen, s.Ports, maxUpload)
+	functions := maps.Clone(s.Ports)
+	delete(functions, app.WorkerName) // no route leads to the worker
+	c := NginxConfig(s.root, prefix, s.UploadsDir, listen, functions, maxUpload)
 	c.ErrorLog, c.AccessLog = s.LogFile("nginx-error"), s.LogFile("nginx-access")
 	var conf bytes.Buffer
 	if err := nginx.Render(&conf, c); err != nil {

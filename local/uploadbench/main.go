@@ -10,6 +10,12 @@
 //
 //	go run ./local/uploadbench -mb 500 -runs 3 -tus-mib 8
 //
+// With -transcode it measures the worker's processing of a WAV of -mb MB
+// instead (each ffmpeg pass as a multiple of real time), and the
+// one-request upload idle and while a processing runs, in the same run:
+//
+//	go run ./local/uploadbench -transcode -mb 500 -runs 3
+//
 // It needs DATABASE_URL (make bench sets it), runs from the checkout's root
 // and builds the upload function first. Without an nginx binary (Debian:
 // apt-get install nginx) it measures without Nginx, and says so.
@@ -59,6 +65,7 @@ func main() {
 	chunks := flag.String("tus-mib", "8", "chunk sizes of the resumable uploads, in MiB, comma-separated")
 	nginxBin, nginxErr := nginx.Binary()
 	viaNginx := flag.Bool("nginx", nginxErr == nil, "also measure the function through Nginx in front of it (on by default when an nginx binary is found)")
+	transcode := flag.Bool("transcode", false, "instead: measure the worker's processing of a WAV of -mb MB (× real time), and the one-request upload while it runs, next to idle")
 	flag.Parse()
 	if nginxErr != nil {
 		if *viaNginx {
@@ -79,7 +86,7 @@ func main() {
 		}
 		sizes = append(sizes, int64(n)<<20)
 	}
-	if err := run(context.Background(), int64(*mb)*1_000_000, *runs, sizes, nginxBin); err != nil {
+	if err := run(context.Background(), int64(*mb)*1_000_000, *runs, sizes, nginxBin, *transcode); err != nil {
 		fmt.Fprintln(os.Stderr, "uploadbench:", err)
 		os.Exit(1)
 	}
@@ -96,7 +103,8 @@ type result struct {
 }
 
 // run measures each mode runs times; nginxBin empty leaves Nginx out.
-func run(ctx context.Context, size int64, runs int, chunks []int64, nginxBin string) error {
+// With transcode it measures processing and uploads beside it instead.
+func run(ctx context.Context, size int64, runs int, chunks []int64, nginxBin string, transcode bool) error {
 	dbURL := os.Getenv("DATABASE_URL")
 	if dbURL == "" {
 		return errors.New("DATABASE_URL is not set (run make bench)")
@@ -136,6 +144,11 @@ func run(ctx context.Context, size int64, runs int, chunks []int64, nginxBin str
 			c.Env = append(c.Env, "CLIENT_IP_HEADER=X-Real-IP")
 		}
 		return c
+	}
+	if transcode {
+		return benchTranscode(ctx, work, size, runs, func(i int) (sample, error) {
+			return measure(function, nil, sendForm, size, cookie, filepath.Join(work, fmt.Sprintf("t-%d", i)))
+		})
 	}
 	ref := &result{name: "reference"}
 	var results []*result

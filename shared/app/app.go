@@ -1,7 +1,6 @@
 // Package app is what every process of the archive shares around its
 // functions: reading the configuration, opening the database, the parts
-// several functions use (sessions, the background group, the sign-in
-// service), the middleware every function answers behind, and serving the
+// several functions use (sessions, the sign-in service, the worker), the middleware every function answers behind, and serving the
 // result on the right edge. Handlers never see it: each function takes its
 // own Deps, built from these parts by a composition root (a function's
 // main, the dev server, a test harness).
@@ -19,16 +18,17 @@ import (
 	"github.com/google/uuid"
 
 	"bandarchive/shared/auth"
-	"bandarchive/shared/background"
 	"bandarchive/shared/config"
 	"bandarchive/shared/db"
 	"bandarchive/shared/httpx"
 	"bandarchive/shared/limits"
 	"bandarchive/shared/mail"
+	"bandarchive/shared/media"
 	"bandarchive/shared/routes"
 	"bandarchive/shared/runtime"
 	"bandarchive/shared/signin"
 	"bandarchive/shared/storage"
+	"bandarchive/shared/worker"
 )
 
 // Parts are what one process opens once and its functions share.
@@ -38,10 +38,15 @@ type Parts struct {
 	DB       *db.DB
 	Now      func() time.Time
 	Sessions *auth.Sessions
-	// Background runs work that must not hold up an answer; graceful
-	// shutdown waits for it. Synchronous on Lambda.
-	Background *background.Group
-	SignIn     *signin.Service
+	SignIn   *signin.Service
+	// Mailer sends mail (the worker's deliveries).
+	Mailer mail.Sender
+	// Wake tells the worker that a job waits where nothing else would
+	// (Lambda); nil where the worker hears of new jobs from the database.
+	Wake func(context.Context)
+	// Drain runs at graceful shutdown, after the last request (the
+	// in-process worker's stop).
+	Drain func(context.Context) error
 
 	stop []context.CancelFunc // what Close ends: the sweeps
 }
@@ -49,20 +54,32 @@ type Parts struct {
 // NewParts assembles the shared parts on an open database. Mail goes
 // through mailer.
 func NewParts(cfg config.Config, database *db.DB, log *slog.Logger, mailer mail.Sender, now func() time.Time) *Parts {
-	group := background.New(log, cfg.OnLambda())
-	outbox := signin.NewOutbox(mailer, group)
-	if cfg.OnLambda() {
-		// API Gateway gives up after 30 s; the mail goes before the answer.
-		outbox.Budget = 20 * time.Second
-	}
-	return &Parts{
-		Config: cfg, Logger: log, DB: database, Now: now, Background: group,
+	p := &Parts{
+		Config: cfg, Logger: log, DB: database, Now: now, Mailer: mailer,
 		Sessions: &auth.Sessions{DB: database, Secure: cfg.CookieSecure, Now: now},
-		SignIn: &signin.Service{
-			DB: database, Outbox: outbox, BaseURL: cfg.BaseURL, AppName: cfg.AppName, Now: now,
-			Limits: signin.DefaultLimits,
-		},
 	}
+	p.SignIn = &signin.Service{DB: database, Now: now, Limits: signin.DefaultLimits, Wake: p.wake}
+	return p
+}
+
+// wake calls Wake, if any: a field read at each call, so a harness may
+// set Wake after the parts are made.
+func (p *Parts) wake(ctx context.Context) {
+	if p.Wake != nil {
+		p.Wake(ctx)
+	}
+}
+
+// NewWorker makes the worker of the job queue on these parts: deliveries
+// through the parts' mailer, recordings in store, ffmpeg where the
+// process finds one. id names it in the queue (see worker.Config).
+func (p *Parts) NewWorker(store *storage.Store, id string) (*worker.Worker, error) {
+	ff, ok := media.Find()
+	return worker.New(worker.Config{
+		DB: p.DB, Store: store, FFmpeg: ff, HasFFmpeg: ok, Log: p.Logger, ID: id,
+		Delivery: &signin.Delivery{DB: p.DB, Mailer: p.Mailer, BaseURL: p.Config.BaseURL,
+			AppName: p.Config.AppName, Now: p.Now, Log: p.Logger},
+	})
 }
 
 // UploadBounds are what one member may have unfinished at once: a few
@@ -118,7 +135,14 @@ func Open(ctx context.Context, function string, environ []string, stderr io.Writ
 		database.Close()
 		return nil, err
 	}
-	return NewParts(cfg, database, log, NewSender(cfg, log), time.Now), nil
+	p := NewParts(cfg, database, log, NewSender(cfg, log), time.Now)
+	if cfg.OnLambda() && cfg.Worker.Function != "" {
+		if p.Wake, err = lambdaWake(ctx, cfg.Worker.Function, log); err != nil {
+			database.Close()
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // load reads the configuration from environ and makes the process's
@@ -154,7 +178,7 @@ func RunWithoutDatabase(ctx context.Context, function string, environ []string, 
 		return err
 	}
 	cfg.DatabaseURL = ""
-	p := &Parts{Config: cfg, Logger: log, Now: time.Now, Background: background.New(log, cfg.OnLambda())}
+	p := &Parts{Config: cfg, Logger: log, Now: time.Now}
 	return runtime.Start(ctx, p.Wrap(h), p.RuntimeOptions())
 }
 
@@ -273,7 +297,7 @@ func (p *Parts) Serve(ctx context.Context, h http.Handler) error {
 func (p *Parts) RuntimeOptions() runtime.Options {
 	return runtime.Options{
 		Lambda: p.Config.OnLambda(), Port: p.Config.Port, InvokeAPI: p.Config.InvokeAPI,
-		Logger: p.Logger, Drain: p.Background.Wait, LargeBody: routes.LargeBody,
+		Logger: p.Logger, Drain: p.Drain, LargeBody: routes.LargeBody,
 	}
 }
 

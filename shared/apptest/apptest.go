@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"bandarchive/shared/app"
@@ -30,6 +31,7 @@ import (
 	"bandarchive/shared/mail"
 	"bandarchive/shared/mail/mailersendfake"
 	"bandarchive/shared/runtime"
+	"bandarchive/shared/storage"
 )
 
 // BaseURL is the public origin of every test archive.
@@ -101,10 +103,8 @@ func New(t testing.TB, edge string, build app.Builder, o Options) *Harness {
 		Sleep: func(ctx context.Context, d time.Duration) error { return nil },
 	})
 	h.Parts = app.NewParts(cfg, h.DB, log, sender, h.Clock.Now)
-	t.Cleanup(func() {
-		h.Parts.Stop()
-		h.Parts.Background.Wait(context.Background())
-	})
+	t.Cleanup(h.Parts.Stop)
+	h.startWorker(cfg)
 	fn, err := build(h.Parts)
 	if err != nil {
 		t.Fatalf("build handler: %v", err)
@@ -115,6 +115,45 @@ func New(t testing.TB, edge string, build app.Builder, o Options) *Harness {
 		t.Cleanup(h.server.Close)
 	}
 	return h
+}
+
+// startWorker runs the job queue's worker beside the handler, as the dev
+// server does, until the test ends.
+func (h *Harness) startWorker(cfg config.Config) {
+	t := h.T
+	store, err := storage.Open(cfg.Storage.UploadsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := h.Parts.NewWorker(store, "test-"+uuid.NewString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatalf("start the worker: %v", err)
+	}
+	t.Cleanup(func() { w.Stop(context.Background()) })
+}
+
+// WaitJobs waits until the queue has no job due or running: every mail
+// of the requests so far is delivered (or given up) and every recording
+// processed. It fails the test after a minute.
+func (h *Harness) WaitJobs() {
+	h.T.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		n, err := h.DB.JobsDue(context.Background())
+		if err != nil {
+			h.T.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.T.Fatalf("%d jobs still due or running after a minute", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Response is what a client saw.

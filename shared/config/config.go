@@ -36,6 +36,19 @@ type Config struct {
 
 	Mail    Mail
 	Storage Storage
+	Worker  Worker
+}
+
+// Worker configures the worker of the job queue.
+type Worker struct {
+	// ID names a worker in the queue, the same across its restarts (it
+	// takes back the jobs it was running when killed); the host name when
+	// unset. No two running workers may share one.
+	ID string `env:"WORKER_ID"`
+	// Function is the worker's Lambda function (name or ARN), which the
+	// other functions invoke asynchronously after enqueueing a job. Only
+	// on Lambda.
+	Function string `env:"WORKER_FUNCTION"`
 }
 
 // Mail configures Mailersend; with no token the dev mailer logs mails.

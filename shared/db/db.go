@@ -6,15 +6,20 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	neturl "net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/tern/v2/migrate"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 //go:embed migrations/*.sql
@@ -28,6 +33,9 @@ const versionTable = "schema_version"
 type DB struct {
 	pool *pgxpool.Pool
 	q    bounded
+	// jobs inserts River jobs inside the store's transactions; it works
+	// none (the worker does).
+	jobs *river.Client[pgx.Tx]
 }
 
 // Timeouts against a database that hangs rather than fails: each is short
@@ -77,8 +85,16 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to database %s: %w", redact(url), err)
 	}
-	return &DB{pool: pool, q: bounded{pool: pool, timeout: QueryTimeout}}, nil
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: quiet})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("prepare job queue: %w", err)
+	}
+	return &DB{pool: pool, q: bounded{pool: pool, timeout: QueryTimeout}, jobs: jobs}, nil
 }
+
+// quiet drops River's own log lines below warnings.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // Close closes the pool.
 func (db *DB) Close() { db.pool.Close() }
@@ -132,6 +148,9 @@ func (db *DB) withMigrator(ctx context.Context, f func(m *migrate.Migrator, conn
 // transaction, under the migrator's advisory lock so concurrent starts are
 // safe. It logs what it did.
 func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
+	if err := db.migrateJobs(ctx, log); err != nil {
+		return err
+	}
 	err := db.withMigrator(ctx, func(m *migrate.Migrator, conn *pgx.Conn, from int32) error {
 		if err := m.Migrate(ctx); err != nil {
 			return err
@@ -154,12 +173,53 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
+// jobMigrator migrates River's tables, in the connection's schema.
+func (db *DB) jobMigrator() (*rivermigrate.Migrator[pgx.Tx], error) {
+	return rivermigrate.New(riverpgxv5.New(db.pool), &rivermigrate.Config{Logger: quiet})
+}
+
+// migrateJobs brings River's tables (the job queue) to the version of the
+// River this binary carries.
+func (db *DB) migrateJobs(ctx context.Context, log *slog.Logger) error {
+	m, err := db.jobMigrator()
+	if err != nil {
+		return fmt.Errorf("prepare job queue migrations: %w", err)
+	}
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("migrate job queue: %w", err)
+	}
+	if log != nil && len(res.Versions) > 0 {
+		log.Info("job queue migrated", "to", res.Versions[len(res.Versions)-1].Version)
+	}
+	return nil
+}
+
+// checkJobs returns an error unless River's tables are migrated.
+func (db *DB) checkJobs(ctx context.Context) error {
+	m, err := db.jobMigrator()
+	if err != nil {
+		return err
+	}
+	res, err := m.Validate(ctx, nil)
+	if err != nil {
+		return unavailable(err)
+	}
+	if !res.OK {
+		return fmt.Errorf("the job queue's tables are not migrated (%s): run the migrate step (go run ./local migrate, or the migrate service)", strings.Join(res.Messages, "; "))
+	}
+	return nil
+}
+
 // CheckSchema returns an error unless the schema suits this binary: every
 // migration it carries is applied (functions refuse a stale schema rather
 // than migrate on every cold start), and any newer migration is marked
 // compatible with older code (see compat.go), so one function can be
 // deployed, or rolled back, alone.
 func (db *DB) CheckSchema(ctx context.Context) error {
+	if err := db.checkJobs(ctx); err != nil {
+		return err
+	}
 	return db.withMigrator(ctx, func(m *migrate.Migrator, conn *pgx.Conn, have int32) error {
 		want := int32(len(m.Migrations))
 		if have < want {

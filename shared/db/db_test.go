@@ -79,7 +79,7 @@ func TestRateLimitsCountEveryoneAndReportRetryAfter(t *testing.T) {
 	req := func(email, ip string, at time.Time) db.LinkOutcome {
 		t.Helper()
 		out, err := d.RequestLink(ctx, db.LinkRequest{
-			Email: email, IP: ip, TokenHash: []byte(email + ip + at.String()), Now: at, TTL: 10 * time.Minute,
+			Email: email, IP: ip, Now: at, TTL: 10 * time.Minute,
 			Limits: testLimits,
 		})
 		if err != nil {
@@ -128,20 +128,25 @@ func TestOthersCannotLockAMemberOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
 	req := func(ip string) db.LinkOutcome {
 		t.Helper()
-		n++
-		out, err := d.RequestLink(ctx, db.LinkRequest{Email: u.Email, IP: ip, TokenHash: fmt.Appendf(nil, "hash-%d", n),
-			Now: now, TTL: 10 * time.Minute, Limits: testLimits})
+		out, err := d.RequestLink(ctx, db.LinkRequest{Email: u.Email, IP: ip, Now: now, TTL: 10 * time.Minute, Limits: testLimits})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return out
 	}
+	mints := func(out db.LinkOutcome, hash string) bool {
+		t.Helper()
+		_, ok, err := d.MintLink(ctx, out.ID, []byte(hash), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
 	// Ann signs in at home once.
-	if out := req("192.0.2.1"); !out.Deliver {
-		t.Fatal("first link for a member not delivered")
+	if out := req("192.0.2.1"); !mints(out, "hash-1") {
+		t.Fatal("first link for a member has nothing to mail")
 	}
 	if _, err := d.ConsumeLink(ctx, []byte("hash-1"), now, db.NewSession{TokenHash: []byte("s1"), TTL: time.Hour, IP: "192.0.2.1"}); err != nil {
 		t.Fatal(err)
@@ -157,7 +162,7 @@ func TestOthersCannotLockAMemberOut(t *testing.T) {
 	if out := req("198.51.100.7"); out.RetryAfter == 0 {
 		t.Fatal("a new network was not held back by the ceiling")
 	}
-	if out := req("192.0.2.1"); out.RetryAfter != 0 || !out.Deliver {
+	if out := req("192.0.2.1"); out.RetryAfter != 0 || !mints(out, "hash-2") {
 		t.Fatalf("the member at home was locked out: %+v", out)
 	}
 }
@@ -177,9 +182,12 @@ func TestDisabledMemberGetsNoLinkEvenWithAnInvite(t *testing.T) {
 	}
 	for _, invite := range []*uuid.UUID{nil, &inv.ID} {
 		out, err := d.RequestLink(ctx, db.LinkRequest{Email: u.Email, IP: "192.0.2.5", InviteID: invite,
-			TokenHash: []byte(fmt.Sprint("t", invite != nil)), Now: now, TTL: time.Minute, Limits: testLimits})
-		if err != nil || out.Deliver || out.User != nil {
-			t.Fatalf("disabled member, invite %v: %+v, %v; want no delivery", invite != nil, out, err)
+			Now: now, TTL: time.Minute, Limits: testLimits})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := d.MintLink(ctx, out.ID, []byte(fmt.Sprint("t", invite != nil)), now); ok || err != nil {
+			t.Fatalf("disabled member, invite %v: ok %v, %v; want nothing to mail", invite != nil, ok, err)
 		}
 	}
 }
@@ -189,10 +197,13 @@ func TestConsumeLinkRejectsStrangerRows(t *testing.T) {
 	d := dbtest.New(t)
 	now := time.Now()
 	hash := []byte("stranger-hash-32-bytes-long.....")
-	out, err := d.RequestLink(ctx, db.LinkRequest{Email: "nobody@example.org", IP: "10.1.1.1", TokenHash: hash,
+	out, err := d.RequestLink(ctx, db.LinkRequest{Email: "nobody@example.org", IP: "10.1.1.1",
 		Now: now, TTL: time.Minute, Limits: testLimits})
-	if err != nil || out.Deliver || out.User != nil {
-		t.Fatalf("stranger request: %+v, %v; want no delivery", out, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := d.MintLink(ctx, out.ID, hash, now); ok || err != nil {
+		t.Fatalf("stranger request: ok %v, %v; want nothing to mail", ok, err)
 	}
 	_, err = d.ConsumeLink(ctx, hash, now, db.NewSession{TokenHash: []byte("s"), TTL: time.Hour})
 	if !errors.Is(err, db.ErrLinkInvalid) {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"bandarchive/shared/jobs"
 )
 
 // Limit is a count allowed per window.
@@ -23,7 +25,7 @@ type LinkRequest struct {
 	DisplayName string // for a new member joining by invite
 	InviteID    *uuid.UUID
 	IP          string
-	TokenHash   []byte
+	RequestID   string // for the delivery's log lines
 	Now         time.Time
 	TTL         time.Duration
 	Limits      Limits
@@ -48,19 +50,17 @@ type Limits struct {
 type LinkOutcome struct {
 	// RetryAfter is non-zero when a rate limit refused the request.
 	RetryAfter time.Duration
-	// User is the member the link signs in, nil for a stranger or an
-	// invitee who is not a member yet.
-	User *User
-	// Deliver reports whether a usable link was stored and must be mailed.
-	Deliver bool
+	// ID is the stored link's, when the request was accepted.
+	ID uuid.UUID
 }
 
-// RequestLink applies the rate limits and stores a login link, in one
-// transaction. Every accepted request stores a row, member or not, so the
-// limits count strangers too and the work done does not reveal membership;
-// a stranger's row has neither user nor invite and can never sign in.
-// Advisory locks on the address and the email make the count-then-insert
-// exact across processes.
+// RequestLink applies the rate limits, stores a login link and enqueues
+// its delivery, in one transaction. Every accepted request stores a row and
+// a job, member or not, so the limits count strangers too and the work
+// done does not reveal membership; a stranger's row has neither user nor
+// invite, and its job mails nothing. The row has no token yet: the
+// delivery mints it (MintLink). Advisory locks on the address and the
+// email make the count-then-insert exact across processes.
 func (db *DB) RequestLink(ctx context.Context, r LinkRequest) (LinkOutcome, error) {
 	var out LinkOutcome
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
@@ -106,23 +106,65 @@ func (db *DB) RequestLink(ctx context.Context, r LinkRequest) (LinkOutcome, erro
 			// A disabled member gets no link, not even by joining again
 			// with an invite: the same neutral answer as a stranger.
 		case err == nil:
-			out.User, userID = &u, &u.ID
+			userID = &u.ID
 		case !errors.Is(err, errNoUser):
 			return err
 		case r.InviteID != nil:
 			inviteID = r.InviteID
 		}
-		out.Deliver = userID != nil || inviteID != nil
+		id := uuid.New()
+		out.ID = id
 		_, err = tx.Exec(ctx, `INSERT INTO login_tokens
-			(id, token_hash, user_id, email, display_name, invite_id, created_at, expires_at, request_ip)
-			VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9)`,
-			uuid.New(), r.TokenHash, userID, r.Email, r.DisplayName, inviteID, r.Now, r.Now.Add(r.TTL), r.IP)
+			(id, user_id, email, display_name, invite_id, created_at, expires_at, request_ip, request_id)
+			VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8, NULLIF($9, ''))`,
+			id, userID, r.Email, r.DisplayName, inviteID, r.Now, r.Now.Add(r.TTL), r.IP, Text(r.RequestID, 128))
+		if err != nil {
+			return err
+		}
+		_, err = db.jobs.InsertTx(ctx, tx, jobs.DeliverLink{LoginID: id, RequestID: r.RequestID}, nil)
 		return err
 	})
 	if err != nil {
 		return LinkOutcome{}, fmt.Errorf("request login link: %w", err)
 	}
 	return out, nil
+}
+
+// LinkToMail is what the delivery of a link needs.
+type LinkToMail struct {
+	Email string
+	// Joining is true for an invitee who is not a member yet.
+	Joining bool
+}
+
+// MintLink gives the stored link id the token whose hash is tokenHash and
+// returns what its mail needs, or ok false when nothing is to be mailed: a
+// stranger's request, or a link used, expired or given up meanwhile. A
+// newer mint replaces an older one, so after a retried delivery only the
+// newest mail's link works.
+func (db *DB) MintLink(ctx context.Context, id uuid.UUID, tokenHash []byte, now time.Time) (m LinkToMail, ok bool, err error) {
+	err = db.q.QueryRow(ctx, `UPDATE login_tokens SET token_hash = $2
+		WHERE id = $1 AND used_at IS NULL AND delivery_failed_at IS NULL AND expires_at > $3
+		  AND (user_id IS NOT NULL OR invite_id IS NOT NULL)
+		RETURNING email, user_id IS NULL`, id, tokenHash, now).Scan(&m.Email, &m.Joining)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return LinkToMail{}, false, nil
+	}
+	if err != nil {
+		return LinkToMail{}, false, fmt.Errorf("mint login link: %w", err)
+	}
+	return m, true, nil
+}
+
+// LinkUndeliverable kills a link whose mail failed for good: nobody can
+// hold its token, and the request is answered by nothing.
+func (db *DB) LinkUndeliverable(ctx context.Context, id uuid.UUID, now time.Time) error {
+	_, err := db.q.Exec(ctx, `UPDATE login_tokens SET token_hash = NULL, delivery_failed_at = $2
+		WHERE id = $1 AND used_at IS NULL`, id, now)
+	if err != nil {
+		return fmt.Errorf("mark login link undeliverable: %w", err)
+	}
+	return nil
 }
 
 // LinkUsable reports whether a login link could still sign someone in at

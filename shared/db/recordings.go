@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"bandarchive/shared/jobs"
 )
 
 // DateLayout is how recorded dates travel in JSON and forms.
@@ -35,8 +37,31 @@ type Recording struct {
 	Notes            string
 	// Peaks is the waveform, one byte (0–255) per column; nil if unknown.
 	Peaks []byte
+	// Copy is the listening copy and the original's measured loudness.
+	Copy ListeningCopy
 
 	Scores ScoreSummary
+}
+
+// The processing states of a recording: its job is waiting or running,
+// finished, or gave up (Error says why).
+const (
+	Pending = "pending"
+	Ready   = "ready"
+	Failed  = "failed"
+)
+
+// ListeningCopy is what processing made of a recording: the copy that
+// every browser plays, and the loudness of the original as measured (the
+// copy's own are the targets).
+type ListeningCopy struct {
+	Status          string   `json:"status"`
+	Error           *string  `json:"error"`
+	MIMEType        *string  `json:"mime_type"`
+	Bytes           *int64   `json:"bytes"`
+	LoudnessLUFS    *float32 `json:"loudness_lufs"`
+	TruePeakDBTP    *float32 `json:"true_peak_dbtp"`
+	LoudnessRangeLU *float32 `json:"loudness_range_lu"`
 }
 
 // ScoreSummary is what the archive shows beside a recording: "5 of 7 have
@@ -57,26 +82,27 @@ func (r Recording) MarshalJSON() ([]byte, error) {
 		recorded = &s
 	}
 	return json.Marshal(struct {
-		ID               uuid.UUID `json:"id"`
-		Title            string    `json:"title"`
-		OriginalFilename string    `json:"original_filename"`
-		Format           string    `json:"format"`
-		MIMEType         string    `json:"mime_type"`
-		DurationSeconds  *float64  `json:"duration_seconds"`
-		FileSizeBytes    int64     `json:"file_size_bytes"`
-		SHA256           string    `json:"sha256"`
-		UploadedAt       time.Time `json:"uploaded_at"`
-		UploadedBy       uuid.UUID `json:"uploaded_by"`
-		UploaderName     string    `json:"uploaded_by_name"`
-		RecordedDate     *string   `json:"recorded_date"`
-		Venue            string    `json:"venue"`
-		Source           string    `json:"source"`
-		Notes            string    `json:"notes"`
-		Peaks            []byte    `json:"peaks"` // base64
+		ID               uuid.UUID     `json:"id"`
+		Title            string        `json:"title"`
+		OriginalFilename string        `json:"original_filename"`
+		Format           string        `json:"format"`
+		MIMEType         string        `json:"mime_type"`
+		DurationSeconds  *float64      `json:"duration_seconds"`
+		FileSizeBytes    int64         `json:"file_size_bytes"`
+		SHA256           string        `json:"sha256"`
+		UploadedAt       time.Time     `json:"uploaded_at"`
+		UploadedBy       uuid.UUID     `json:"uploaded_by"`
+		UploaderName     string        `json:"uploaded_by_name"`
+		RecordedDate     *string       `json:"recorded_date"`
+		Venue            string        `json:"venue"`
+		Source           string        `json:"source"`
+		Notes            string        `json:"notes"`
+		Peaks            []byte        `json:"peaks"` // base64
+		Copy             ListeningCopy `json:"listening_copy"`
 		ScoreSummary
 	}{r.ID, r.Title, r.OriginalFilename, r.Format, r.MIMEType, r.DurationSeconds, r.FileSizeBytes,
 		hex.EncodeToString(r.SHA256), r.UploadedAt, r.UploadedBy, r.UploaderName, recorded,
-		r.Venue, r.Source, r.Notes, r.Peaks, r.Scores})
+		r.Venue, r.Source, r.Notes, r.Peaks, r.Copy, r.Scores})
 }
 
 // recordingSelect reads recordings with their score summary for viewer $1,
@@ -87,7 +113,9 @@ func (r Recording) MarshalJSON() ([]byte, error) {
 // reaches inside the grouping.
 const recordingSelect = `SELECT r.id, r.title, r.original_filename, r.format, r.mime_type, r.duration_seconds,
 	r.file_size_bytes, r.sha256, r.uploaded_at, r.uploaded_by, u.display_name, r.recorded_date,
-	r.venue, r.source, r.notes, r.peaks, s.average, coalesce(s.count, 0), m.members, mine.score
+	r.venue, r.source, r.notes, r.peaks, r.processing_state, r.processing_error, r.listen_mime_type,
+	r.listen_bytes, r.loudness_lufs, r.true_peak_dbtp, r.loudness_range_lu,
+	s.average, coalesce(s.count, 0), m.members, mine.score
 FROM recordings r
 JOIN users u ON u.id = r.uploaded_by
 CROSS JOIN (SELECT count(*) AS members FROM users WHERE disabled_at IS NULL) m
@@ -103,7 +131,9 @@ func scanRecording(row pgx.Row) (Recording, error) {
 	var my *int16
 	err := row.Scan(&r.ID, &r.Title, &r.OriginalFilename, &r.Format, &r.MIMEType, &r.DurationSeconds,
 		&r.FileSizeBytes, &r.SHA256, &r.UploadedAt, &r.UploadedBy, &r.UploaderName, &r.RecordedDate,
-		&r.Venue, &r.Source, &r.Notes, &r.Peaks, &r.Scores.Average, &r.Scores.Count, &r.Scores.Members, &my)
+		&r.Venue, &r.Source, &r.Notes, &r.Peaks, &r.Copy.Status, &r.Copy.Error, &r.Copy.MIMEType,
+		&r.Copy.Bytes, &r.Copy.LoudnessLUFS, &r.Copy.TruePeakDBTP, &r.Copy.LoudnessRangeLU,
+		&r.Scores.Average, &r.Scores.Count, &r.Scores.Members, &my)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Recording{}, ErrNoRecording
 	}
@@ -166,12 +196,22 @@ func (db *DB) CheckNew(ctx context.Context, sum []byte) error {
 // InsertRecording stores a new recording row. A row with the same SHA-256
 // already there gives the conflict of CheckNew, also when two identical uploads
 // race (the unique index decides).
+//
+// Its processing job is enqueued in the same transaction: no recording
+// is ever left without one.
 func (db *DB) InsertRecording(ctx context.Context, r Recording) error {
-	_, err := db.q.Exec(ctx, `INSERT INTO recordings (id, title, original_filename, format, mime_type,
-		duration_seconds, file_size_bytes, sha256, uploaded_at, uploaded_by, recorded_date, venue, source, notes)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		r.ID, r.Title, r.OriginalFilename, r.Format, r.MIMEType, r.DurationSeconds, r.FileSizeBytes,
-		r.SHA256, r.UploadedAt, r.UploadedBy, r.RecordedDate, r.Venue, r.Source, r.Notes)
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO recordings (id, title, original_filename, format, mime_type,
+			duration_seconds, file_size_bytes, sha256, uploaded_at, uploaded_by, recorded_date, venue, source, notes)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			r.ID, r.Title, r.OriginalFilename, r.Format, r.MIMEType, r.DurationSeconds, r.FileSizeBytes,
+			r.SHA256, r.UploadedAt, r.UploadedBy, r.RecordedDate, r.Venue, r.Source, r.Notes)
+		if err != nil {
+			return err
+		}
+		_, err = db.jobs.InsertTx(ctx, tx, jobs.Process{RecordingID: r.ID}, nil)
+		return err
+	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "recordings_sha256_key" {
 		if err := db.CheckNew(ctx, r.SHA256); err != nil {

@@ -21,6 +21,7 @@ const (
 	Unauthenticated     Code = "unauthorized" // no live session
 	Forbidden           Code = "forbidden"    // signed in, but not allowed
 	NotFound            Code = "not_found"    // no such thing (or not yours)
+	NotReady            Code = "not_ready"    // not made yet (a listening copy): try later
 	MethodNotAllowed    Code = "method_not_allowed"
 	Conflict            Code = "conflict"            // it exists already (Details name it), or the state moved on
 	Locked              Code = "locked"              // someone else is changing it right now: retry

@@ -19,6 +19,7 @@ var statusOf = map[errs.Code]int{
 	errs.Unauthenticated:     http.StatusUnauthorized,
 	errs.Forbidden:           http.StatusForbidden,
 	errs.NotFound:            http.StatusNotFound,
+	errs.NotReady:            http.StatusNotFound,
 	errs.MethodNotAllowed:    http.StatusMethodNotAllowed,
 	errs.Conflict:            http.StatusConflict,
 	errs.Locked:              http.StatusLocked,

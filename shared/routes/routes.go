@@ -83,6 +83,8 @@ var table = []Route{
 	{Recordings, "PATCH", "/api/recordings/{id}"},
 	{Recordings, "DELETE", "/api/recordings/{id}"},
 	{Recordings, "GET", "/api/recordings/{id}/audio"},
+	{Recordings, "GET", "/api/recordings/{id}/listen"},
+	{Recordings, "POST", "/api/recordings/{id}/process"},
 	{Scores, "GET", "/api/scores"},
 	{Scores, "PUT", "/api/scores/{recording_id}"},
 	{Scores, "DELETE", "/api/scores/{recording_id}"},

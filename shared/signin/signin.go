@@ -4,14 +4,13 @@
 package signin
 
 import (
+	"context"
 	"fmt"
-	"html"
 	"net/http"
 	"time"
 
 	"github.com/google/uuid"
 
-	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
 	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
@@ -34,14 +33,17 @@ var DefaultLimits = db.Limits{
 // Accepted is the one answer to every accepted request, member or not.
 const Accepted = "If that address belongs to a member, a sign-in link is on its way. It works for 10 minutes."
 
-// Service sends sign-in links.
+// Service takes requests for sign-in links.
 type Service struct {
-	DB      *db.DB
-	Outbox  *Outbox
-	BaseURL string
-	AppName string
-	Now     func() time.Time
-	Limits  db.Limits
+	DB     *db.DB
+	Now    func() time.Time
+	Limits db.Limits
+	// Wake tells whatever works the job queue that a delivery waits, where
+	// nothing listens for new jobs (Lambda: an asynchronous invocation of
+	// the worker function). It runs for every accepted request, member or
+	// not, so it shows nothing in the answer; nil where the worker is
+	// woken by the database itself.
+	Wake func(context.Context)
 }
 
 // Join carries what an invitee gave when asking to join.
@@ -59,21 +61,16 @@ func NormaliseEmail(s string) (string, error) {
 	return e, nil
 }
 
-// SendLink stores a link for email, answers the request with the one
-// answer everybody gets (202 and Accepted), and then mails the link when
-// the address belongs to a member (or to an invitee, with join). Only a
-// rate limit (429, also the same for everyone) or a failure of our own
-// comes back as an error instead of an answer.
-//
-// The answer is flushed before delivery starts, so neither Mailersend nor
-// the work of building the mail shows in its timing. With a Sync outbox
-// (Lambda) nothing may run after the answer: the mail goes first and a
-// stranger's answer is padded to match.
+// SendLink stores a link for email and enqueues its delivery (see
+// db.RequestLink), then answers the request with the one answer everybody
+// gets: 202 and Accepted. The delivery job decides whether anything is
+// mailed, so the request does the same work whoever asks and never waits
+// for Mailersend. Only a rate limit (429, also the same for everyone) or a
+// failure of our own comes back as an error instead of an answer.
 func (s *Service) SendLink(w http.ResponseWriter, r *http.Request, email string, join *Join) error {
 	ctx := r.Context()
-	t := auth.NewToken()
 	req := db.LinkRequest{
-		Email: email, IP: httpx.ClientIP(r), TokenHash: t.Hash(), Now: s.Now(), TTL: LinkTTL,
+		Email: email, IP: httpx.ClientIP(r), RequestID: httpx.RequestID(ctx), Now: s.Now(), TTL: LinkTTL,
 		Limits: s.Limits,
 	}
 	if join != nil {
@@ -89,43 +86,10 @@ func (s *Service) SendLink(w http.ResponseWriter, r *http.Request, email string,
 		e.RetryAfter = time.Duration(secs) * time.Second
 		return e
 	}
-	answer := func() error {
-		err := httpx.WriteJSON(w, http.StatusAccepted, map[string]string{"message": Accepted})
-		http.NewResponseController(w).Flush() // not every edge can flush; the Lambda edge needs not
-		return err
+	if s.Wake != nil {
+		s.Wake(ctx)
 	}
-	switch {
-	case s.Outbox.Sync() && out.Deliver:
-		s.Outbox.Send(ctx, s.message(email, t, out.User == nil))
-		return answer()
-	case s.Outbox.Sync():
-		s.Outbox.Pad(ctx)
-		return answer()
-	case out.Deliver:
-		err := answer()
-		s.Outbox.Send(ctx, s.message(email, t, out.User == nil))
-		return err
-	}
-	return answer()
-}
-
-func (s *Service) message(to string, t auth.Token, joining bool) mailpkg.Message {
-	link := s.BaseURL + "/auth/verify/" + t.String()
-	subject := "Sign in to " + s.AppName
-	intro := "Here is your link to sign in to " + s.AppName + "."
-	if joining {
-		subject = "Welcome to " + s.AppName
-		intro = "You were invited to " + s.AppName + ". Open this link to finish joining."
-	}
-	const outro = "The link works once, for 10 minutes. If you did not ask for it, ignore this mail: nothing happens."
-	return mailpkg.Message{
-		To:      to,
-		Subject: subject,
-		Text:    fmt.Sprintf("%s\n\n%s\n\n%s\n", intro, link, outro),
-		HTML: fmt.Sprintf(`<p>%s</p><p><a href="%s">Sign in</a></p><p>%s</p>`,
-			html.EscapeString(intro), link, html.EscapeString(outro)),
-		Tags: []string{"sign-in"},
-	}
+	return httpx.WriteJSON(w, http.StatusAccepted, map[string]string{"message": Accepted})
 }
 
 func humanDuration(secs int) string {

@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -73,6 +74,18 @@ func RelPath(id uuid.UUID, ext string) string { return id.String() + "/" + FileN
 // Path is the original's absolute path.
 func (s *Store) Path(id uuid.UUID, ext string) string {
 	return filepath.Join(s.dir, id.String(), FileName(ext))
+}
+
+// CopyName is the stored name of a recording's listening copy.
+func CopyName(ext string) string { return "listen." + ext }
+
+// RelCopyPath is the listening copy's path below the uploads directory.
+func RelCopyPath(id uuid.UUID, ext string) string { return id.String() + "/" + CopyName(ext) }
+
+// CopyPath is the listening copy's absolute path. Its writer (package
+// media) makes it whole or not at all, beside the original.
+func (s *Store) CopyPath(id uuid.UUID, ext string) string {
+	return filepath.Join(s.dir, id.String(), CopyName(ext))
 }
 
 // Open opens a recording's original for reading.
@@ -305,10 +318,24 @@ func openOriginal(dir string) (*os.File, error) {
 	return os.OpenFile(names[0], os.O_RDWR, 0)
 }
 
+// lockPatience is how long lock waits for a holder to let go: long enough
+// for a sweep's probe (locked), which holds a lock for an instant, far
+// shorter than a writer, which holds it for its whole request.
+const lockPatience = 100 * time.Millisecond
+
 // lock takes an exclusive lock on f, held until f is closed (or its
-// process dies). It does not wait: the files locked are each one writer's.
+// process dies). It waits at most lockPatience: the files locked are each
+// one writer's, and a second writer is refused, not queued; but a sweep
+// probing the lock must not make a writer fail.
 func lock(f *os.File) error {
-	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	deadline := time.Now().Add(lockPatience)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // locked reports whether a live writer holds the lock of the file at path.

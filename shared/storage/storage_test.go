@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -259,5 +260,57 @@ func TestPartialAppendKeepsWhatArrived(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(s.Dir(), partialDir, id.String())); !os.IsNotExist(err) {
 		t.Fatal("RemovePartial left the file")
+	}
+}
+
+// TestSweepProbeDoesNotRefuseAWriter: the sweep's look at a partial
+// upload's lock (locked) never makes a writer opening it fail, while a
+// second writer is still refused at once.
+func TestSweepProbeDoesNotRefuseAWriter(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.New()
+	p, err := s.OpenPartial(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	stop := make(chan struct{})
+	probed := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				probed <- n
+				return
+			default:
+				locked(s.partialPath(id))
+				n++
+			}
+		}
+	}()
+	for i := range 300 {
+		p, err := s.OpenPartial(id)
+		if err != nil {
+			close(stop)
+			<-probed
+			t.Fatalf("open %d while the sweep probes: %v", i, err)
+		}
+		p.Close()
+	}
+	close(stop)
+	if n := <-probed; n == 0 {
+		t.Fatal("the sweep never probed")
+	}
+	held, err := s.OpenPartial(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if _, err := s.OpenPartial(id); !errors.Is(err, ErrBusy) {
+		t.Fatalf("a second writer: %v, want ErrBusy", err)
 	}
 }

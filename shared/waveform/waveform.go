@@ -1,8 +1,9 @@
 // Package waveform draws a recording's loudness over time as a row of
-// peaks, computed once on upload so pages can show a picture instead of a
-// bare progress bar. It decodes what pure Go can: PCM (WAV, AIFF), FLAC
-// and MP3. Ogg and M4A get none (ErrUnsupported) and the pages show a
-// plain line.
+// peaks, computed once after upload so pages can show a picture instead of
+// a bare progress bar. The worker feeds it samples that ffmpeg decoded
+// (FromSamples), whatever the format. Where ffmpeg is absent (AWS Lambda)
+// Compute decodes what pure Go can: PCM (WAV, AIFF), FLAC and MP3; Ogg and
+// M4A get none there (ErrUnsupported).
 package waveform
 
 import (
@@ -30,9 +31,14 @@ var ErrUnsupported = errors.New("waveform: format cannot be decoded")
 // resampling to Columns; it keeps memory small for hours of audio.
 const blockFrames = 1024
 
-// Compute decodes the file and returns Columns peaks, 0–255, scaled to the
-// loudest moment so quiet tapes still show their shape. ctx bounds the
-// work.
+// Floor is the quietest level drawn, in dB below full scale: peaks are
+// drawn on a dB scale from Floor (nothing) to 0 dBFS (full height), so a
+// quiet passage stays visible and one loud click does not flatten the
+// rest, as a scale relative to the loudest moment would.
+const Floor = -48.0
+
+// Compute decodes the file and returns Columns peaks, 0–255 on the dB
+// scale above. ctx bounds the work.
 func Compute(ctx context.Context, r io.ReaderAt, size int64, f audio.Format, info audio.Info) ([]byte, error) {
 	acc := &accumulator{ctx: ctx}
 	var err error
@@ -87,13 +93,6 @@ func (a *accumulator) peaks() []byte {
 	if len(a.blocks) == 0 {
 		return out
 	}
-	var loudest float32
-	for _, v := range a.blocks {
-		loudest = max(loudest, v)
-	}
-	if loudest == 0 {
-		return out // silence
-	}
 	for c := range Columns {
 		from := c * len(a.blocks) / Columns
 		to := max((c+1)*len(a.blocks)/Columns, from+1)
@@ -101,9 +100,49 @@ func (a *accumulator) peaks() []byte {
 		for _, v := range a.blocks[from:min(to, len(a.blocks))] {
 			m = max(m, v)
 		}
-		out[c] = byte(math.Round(float64(m / loudest * 255)))
+		out[c] = scale(m)
 	}
 	return out
+}
+
+// scale maps a peak (0..1 of full scale) to 0–255 on the dB scale.
+func scale(peak float32) byte {
+	if peak <= 0 {
+		return 0
+	}
+	db := 20 * math.Log10(float64(peak))
+	return byte(math.Round(255 * min(max((db-Floor)/-Floor, 0), 1)))
+}
+
+// FromSamples reads mono 32-bit float samples (little-endian, as ffmpeg's
+// f32le) until EOF and returns their peaks; seconds is how many samples
+// there were divided by rate.
+func FromSamples(ctx context.Context, r io.Reader, rate int) (peaks []byte, seconds float64, err error) {
+	acc := &accumulator{ctx: ctx}
+	buf := make([]byte, 1<<20)
+	var n int64
+	for {
+		k, err := io.ReadFull(r, buf)
+		k -= k % 4
+		for off := 0; off < k; off += 4 {
+			v := math.Float32frombits(binary.LittleEndian.Uint32(buf[off:]))
+			acc.add(float32(math.Abs(float64(v))))
+		}
+		n += int64(k / 4)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := acc.check(); err != nil {
+			return nil, 0, err
+		}
+	}
+	if rate > 0 {
+		seconds = float64(n) / float64(rate)
+	}
+	return acc.peaks(), seconds, nil
 }
 
 // fromPCM reads interleaved integer or float samples.

@@ -52,6 +52,96 @@ function renderDetails() {
   setText('#size', formatSize(rec.file_size_bytes));
   setText('#duration', rec.duration_seconds ? formatDuration(rec.duration_seconds) : 'Unknown');
   setText('#uploaded', `${formatDateTime(rec.uploaded_at)}${rec.uploaded_by_name ? ` by ${rec.uploaded_by_name}` : ''}`);
+  setText('#loudness', loudnessText(rec.listening_copy));
+}
+
+// "−31 LUFS, quiet; peaks at −9.2 dBTP; range 14 LU", from the original
+// as measured.
+function loudnessText(c) {
+  if (!c || c.loudness_lufs == null) return c && c.status === 'pending' ? 'Being measured…' : 'Not measured';
+  const minus = (v, digits) => v.toFixed(digits).replace('-', '−');
+  const l = c.loudness_lufs;
+  const word = l <= -28 ? 'very quiet' : l <= -20 ? 'quiet' : l <= -12 ? 'moderate' : 'loud';
+  return `${minus(l, 0)} LUFS, ${word}; peaks at ${minus(c.true_peak_dbtp, 1)} dBTP; range ${minus(c.loudness_range_lu, 0)} LU`;
+}
+
+// ---------- what plays: the listening copy, or the original ----------
+
+// The listening copy (AAC, −16 LUFS) plays wherever it is ready; the
+// original can be chosen where this browser plays its format.
+let source = null; // 'listen' or 'audio'
+
+function originalPlays() {
+  return audio.canPlayType(rec.mime_type) !== '';
+}
+
+function play(which) {
+  if (source === which) return;
+  const at = audio.currentTime;
+  const wasPlaying = !audio.paused;
+  source = which;
+  audio.src = `${base}/${which}`;
+  if (at) audio.currentTime = at;
+  if (wasPlaying) audio.play().catch(() => {});
+  renderPlaying();
+}
+
+function renderPlaying() {
+  const c = rec.listening_copy || { status: 'pending' };
+  const sw = $('#switch-source');
+  const text = $('#playing-text');
+  sw.hidden = true;
+  $('#reprocess').hidden = !(c.status === 'failed' && me.user.role === 'admin');
+  if (c.status === 'ready') {
+    text.textContent = source === 'listen'
+      ? 'Playing the listening copy, evened out to −16 LUFS.'
+      : 'Playing the original.';
+    if (originalPlays()) {
+      sw.textContent = source === 'listen' ? 'Play the original' : 'Play the listening copy';
+      sw.hidden = false;
+    }
+  } else if (c.status === 'pending') {
+    text.textContent = originalPlays()
+      ? 'Playing the original; the listening copy is being made.'
+      : 'The listening copy is being made; it plays here in a moment.';
+  } else {
+    text.textContent = `${c.error || 'Processing failed.'}${originalPlays() ? ' Playing the original.' : ''}`;
+  }
+}
+
+$('#switch-source').addEventListener('click', () => play(source === 'listen' ? 'audio' : 'listen'));
+
+$('#reprocess').addEventListener('click', async () => {
+  try {
+    rec = await api(`${base}/process`, { method: 'POST' });
+    renderDetails();
+    renderPlaying();
+    watchProcessing();
+  } catch (err) {
+    say(err.message, 'error');
+  }
+});
+
+// While the recording is processed, look again every few seconds: the
+// waveform, the loudness and the copy appear without a reload.
+function watchProcessing() {
+  const started = Date.now();
+  const look = async () => {
+    if (Date.now() - started > 30 * 60 * 1000) return;
+    let fresh;
+    try { fresh = await api(base); } catch { return; }
+    if (fresh.listening_copy.status === 'pending') { setTimeout(look, 3000); return; }
+    // Only what processing changes: an edit saved meanwhile stays.
+    rec = { ...rec, peaks: fresh.peaks, listening_copy: fresh.listening_copy, duration_seconds: fresh.duration_seconds };
+    wave.setPeaks(decodePeaks(rec.peaks));
+    renderDetails();
+    if (rec.listening_copy.status === 'ready' && (source !== 'audio' || (audio.paused && !audio.currentTime))) {
+      source = null;
+      play('listen');
+    }
+    renderPlaying();
+  };
+  setTimeout(look, 3000);
 }
 
 // ---------- scores ----------
@@ -216,7 +306,8 @@ try {
 if (rec) {
   $('#content').hidden = false;
   wave = attach(canvas, decodePeaks(rec.peaks));
-  audio.src = `${base}/audio`;
+  play(rec.listening_copy.status === 'ready' || !originalPlays() ? 'listen' : 'audio');
+  if (rec.listening_copy.status === 'pending') watchProcessing();
   $('#download').href = `${base}/audio?download=1`;
   $('#delete').hidden = !(me.user.role === 'admin' || me.user.id === rec.uploaded_by);
   editBtn.setAttribute('aria-expanded', 'false');

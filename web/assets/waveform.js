@@ -93,5 +93,9 @@ export function attach(canvas, peaks) {
       state.progress = p;
       drawWaveform(canvas, state.peaks, p);
     },
+    setPeaks(peaks) {
+      state.peaks = peaks;
+      drawWaveform(canvas, peaks, state.progress);
+    },
   };
 }

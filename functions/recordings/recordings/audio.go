@@ -4,16 +4,24 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 
+	"bandarchive/shared/auth"
+	"bandarchive/shared/db"
+	"bandarchive/shared/errs"
+	"bandarchive/shared/httpx"
+	"bandarchive/shared/media"
 	"bandarchive/shared/storage"
 )
 
-// audio plays a recording back: Range (206), HEAD, ETag/If-None-Match and
-// the real Content-Type, so a browser can seek anywhere in a 500 MB WAV at
-// once. Behind Nginx (ACCEL_REDIRECT_PREFIX set) the function only
-// authorises and names the file; Nginx sends the bytes with sendfile.
+// audio plays a recording's original back: Range (206), HEAD,
+// ETag/If-None-Match and the real Content-Type, so a browser can seek
+// anywhere in a 500 MB WAV at once. Behind Nginx (ACCEL_REDIRECT_PREFIX
+// set) the function only authorises and names the file; Nginx sends the
+// bytes with sendfile.
 func (h *handler) audio(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -23,41 +31,105 @@ func (h *handler) audio(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if r.URL.Query().Get("download") == "1" {
+		w.Header().Set("Content-Disposition", Attachment(rec.OriginalFilename))
+	}
+	return h.serve(w, r, served{
+		mime: rec.MIMEType, etag: hex.EncodeToString(rec.SHA256), modified: rec.UploadedAt,
+		rel: storage.RelPath(rec.ID, rec.Format), path: h.Store.Path(rec.ID, rec.Format),
+	})
+}
+
+// listen plays the listening copy, exactly as audio plays the original;
+// before it is made, 404 with the code not_ready.
+func (h *handler) listen(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	c, err := h.DB.Copy(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if c.Status != db.Ready || c.MIMEType == "" {
+		msg := "The listening copy is not made yet; the original plays meanwhile."
+		if c.Status == db.Failed || c.Status == db.Ready {
+			msg = "This recording has no listening copy; the original plays."
+		}
+		return errs.Errorf(errs.NotReady, "%s", msg)
+	}
+	rec, err := h.DB.File(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return h.serve(w, r, served{
+		mime: c.MIMEType, etag: "listen-" + hex.EncodeToString(rec.SHA256), modified: rec.UploadedAt,
+		rel: storage.RelCopyPath(id, media.CopyExt), path: h.Store.CopyPath(id, media.CopyExt),
+	})
+}
+
+// process processes a recording again after its processing failed (an
+// admin's retry).
+func (h *handler) process(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.DB.RetryProcessing(r.Context(), id); err != nil {
+		return err
+	}
+	if h.Wake != nil {
+		h.Wake(r.Context())
+	}
+	u, _ := auth.UserFrom(r.Context())
+	rec, err := h.DB.Recording(r.Context(), id, u.ID)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusAccepted, rec)
+}
+
+// served is a file to play back.
+type served struct {
+	mime, etag string
+	modified   time.Time
+	rel, path  string // below the uploads directory (for Nginx), and absolute
+}
+
+// serve sends f with Range, HEAD and ETag, or names it to Nginx.
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, f served) error {
 	hdr := w.Header()
-	hdr.Set("Content-Type", rec.MIMEType)
-	hdr.Set("ETag", `"`+hex.EncodeToString(rec.SHA256)+`"`)
+	hdr.Set("Content-Type", f.mime)
+	hdr.Set("ETag", `"`+f.etag+`"`)
 	// The bytes behind this URL never change; only members may keep them.
 	hdr.Set("Cache-Control", "private, max-age=86400")
-	if r.URL.Query().Get("download") == "1" {
-		hdr.Set("Content-Disposition", Attachment(rec.OriginalFilename))
-	}
 	if prefix := h.AccelRedirectPrefix; prefix != "" {
-		hdr.Set("X-Accel-Redirect", strings.TrimRight(prefix, "/")+"/"+storage.RelPath(rec.ID, rec.Format))
+		hdr.Set("X-Accel-Redirect", strings.TrimRight(prefix, "/")+"/"+f.rel)
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	f, err := h.Store.Open(rec.ID, rec.Format)
+	file, err := os.Open(f.path)
 	if err != nil {
-		return fmt.Errorf("open the file of recording %s: %w", rec.ID, err)
+		return fmt.Errorf("open %s: %w", f.rel, err)
 	}
-	defer f.Close()
+	defer file.Close()
 	if onlyEmptySuffixes(r.Header.Get("Range")) {
 		// "the last 0 bytes" is unsatisfiable (RFC 9110 14.1.3); net/http
 		// would answer a 206 with an inverted Content-Range.
-		st, err := f.Stat()
+		st, err := file.Stat()
 		if err != nil {
-			return fmt.Errorf("stat the file of recording %s: %w", rec.ID, err)
+			return fmt.Errorf("stat %s: %w", f.rel, err)
 		}
 		hdr.Set("Content-Range", fmt.Sprintf("bytes */%d", st.Size()))
 		w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
 		return nil
 	}
 	if h.MaxResponseBytes > 0 && r.Method != http.MethodHead {
-		if st, err := f.Stat(); err == nil && st.Size() > h.MaxResponseBytes {
+		if st, err := file.Stat(); err == nil && st.Size() > h.MaxResponseBytes {
 			r.Header.Set("Range", capRange(r.Header.Get("Range"), h.MaxResponseBytes))
 		}
 	}
-	http.ServeContent(w, r, "", rec.UploadedAt, f)
+	http.ServeContent(w, r, "", f.modified, file)
 	return nil
 }
 

@@ -4,6 +4,7 @@
 package recordings
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -31,7 +32,9 @@ type Deps struct {
 	// MaxResponseBytes, when set, bounds the bytes of one audio answer
 	// (Lambda's payload limit): a longer or open range is cut to it.
 	MaxResponseBytes int64
-	Now              func() time.Time
+	// Wake, when set, tells the worker that a job waits (Lambda).
+	Wake func(context.Context)
+	Now  func() time.Time
 }
 
 type handler struct {
@@ -43,11 +46,13 @@ func NewHandler(d Deps) http.Handler {
 	h := &handler{d}
 	member := func(f httpx.HandlerFunc) http.Handler { return d.Sessions.RequireMember(f) }
 	return routes.MustServe(routes.Recordings, map[string]http.Handler{
-		"GET /api/recordings":            member(h.list),
-		"GET /api/recordings/{id}":       member(h.detail),
-		"PATCH /api/recordings/{id}":     member(h.edit),
-		"DELETE /api/recordings/{id}":    member(h.delete),
-		"GET /api/recordings/{id}/audio": member(h.audio),
+		"GET /api/recordings":               member(h.list),
+		"GET /api/recordings/{id}":          member(h.detail),
+		"PATCH /api/recordings/{id}":        member(h.edit),
+		"DELETE /api/recordings/{id}":       member(h.delete),
+		"GET /api/recordings/{id}/audio":    member(h.audio),
+		"GET /api/recordings/{id}/listen":   member(h.listen),
+		"POST /api/recordings/{id}/process": d.Sessions.RequireAdmin(httpx.HandlerFunc(h.process)),
 	})
 }
 

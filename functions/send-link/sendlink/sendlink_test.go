@@ -139,3 +139,38 @@ func TestSendLinkDoesNotWaitForMailersend(t *testing.T) {
 	}
 	h.Mail.SetDelay(0)
 }
+
+// TestUndeliverableLinkDiesAndIsLogged: when Mailersend refuses a mail
+// for good, the link can never sign anyone in and the failure is logged at
+// ERROR with the id of the request that asked for it, so an operator can
+// tell who lost a link.
+func TestUndeliverableLinkDiesAndIsLogged(t *testing.T) {
+	h := apptest.New(t, apptest.HTTP, functions.Mount(nil, routes.SendLink), apptest.Options{})
+	h.User("ann@band.example", "Ann", db.RoleMember)
+	h.Mail.Script(mailersendfake.Reply{Status: 422, Body: `{"message":"The to.0.email must be a valid email address."}`})
+	r := h.Browser("198.51.100.30").SendLink("ann@band.example")
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("send-link: %d %s", r.Status, r.Body)
+	}
+	h.WaitJobs()
+	var failed, tokenless bool
+	if err := h.DB.Pool().QueryRow(t.Context(), `SELECT delivery_failed_at IS NOT NULL, token_hash IS NULL
+		FROM login_tokens WHERE email = 'ann@band.example'`).Scan(&failed, &tokenless); err != nil {
+		t.Fatal(err)
+	}
+	if !failed || !tokenless {
+		t.Fatalf("after a refused mail: delivery failed %v, token gone %v; want both", failed, tokenless)
+	}
+	id := r.Header.Get("X-Request-Id")
+	var logged bool
+	for line := range strings.SplitSeq(h.Logs.String(), "\n") {
+		logged = logged || (strings.Contains(line, `"level":"ERROR"`) && strings.Contains(line, `"request_id":"`+id+`"`) &&
+			strings.Contains(line, "not delivered"))
+	}
+	if !logged {
+		t.Fatalf("no ERROR naming request %s:\n%s", id, h.Logs.String())
+	}
+	if n := len(h.Mail.Sent()); n != 0 {
+		t.Fatalf("%d mails sent, want none", n)
+	}
+}

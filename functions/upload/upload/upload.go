@@ -20,7 +20,6 @@ import (
 
 	"bandarchive/shared/audio"
 	"bandarchive/shared/auth"
-	"bandarchive/shared/background"
 	"bandarchive/shared/db"
 	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
@@ -28,7 +27,6 @@ import (
 	"bandarchive/shared/metadata"
 	"bandarchive/shared/routes"
 	"bandarchive/shared/storage"
-	"bandarchive/shared/waveform"
 )
 
 // errNotAudio refuses a file that is no recording, whatever its name says.
@@ -43,8 +41,9 @@ type Deps struct {
 	DB       *db.DB
 	Sessions *auth.Sessions
 	Store    *storage.Store
-	// Background draws waveforms after the answer.
-	Background *background.Group
+	// Wake, when set, tells the worker that a recording waits to be
+	// processed (Lambda; self-hosted the database tells it).
+	Wake func(context.Context)
 	// MaxUploadBytes is the largest file accepted (MAX_UPLOAD_BYTES).
 	MaxUploadBytes int64
 	// MaxChunkBytes bounds one PATCH of a resumable upload.
@@ -253,29 +252,11 @@ func (h *handler) archive(ctx context.Context, user uuid.UUID, up *storage.Uploa
 	if err := up.Keep(); err != nil {
 		httpx.Logger(ctx).Warn("closing an archived upload failed", "id", rec.ID, "err", err.Error())
 	}
-	h.drawWaveform(ctx, rec, format, info)
+	if h.Wake != nil {
+		h.Wake(ctx)
+	}
 	httpx.Logger(ctx).Info("recording archived", "id", rec.ID, "format", format.Name, "bytes", rec.FileSizeBytes)
 	return h.DB.Recording(ctx, rec.ID, user)
-}
-
-// drawWaveform computes the peaks in the background: reading a 500 MB
-// file again must not hold up the answer. (On Lambda it runs first.)
-func (h *handler) drawWaveform(ctx context.Context, rec db.Recording, format audio.Format, info audio.Info) {
-	h.Background.Go(ctx, "waveform", 30*time.Minute, func(ctx context.Context) error {
-		f, err := h.Store.Open(rec.ID, format.Ext)
-		if err != nil {
-			return err // deleted meanwhile, or worse: the log says which
-		}
-		defer f.Close()
-		peaks, err := waveform.Compute(ctx, f, rec.FileSizeBytes, format, info)
-		if errors.Is(err, waveform.ErrUnsupported) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("waveform of %s: %w", rec.ID, err)
-		}
-		return h.DB.SetPeaks(ctx, rec.ID, peaks)
-	})
 }
 
 // titleFor prefers the form's title, then the file's own, then its name.

@@ -106,7 +106,7 @@ func TestDisabledUserIsSignedOutAtOnce(t *testing.T) {
 		}
 		// And a disabled user is mailed nothing.
 		b.Call("POST", "/auth/send-link", map[string]string{"email": "ann@band.example"})
-		h.Parts.Background.Wait(context.Background()) // any delivery has happened by now
+		h.WaitJobs() // any delivery has happened by now
 		if got := len(h.Mail.Sent()); got != 2 {
 			t.Fatalf("mails sent = %d, want 2 (none to the disabled user)", got)
 		}

@@ -1,0 +1,109 @@
+package worker_test
+
+import (
+	"context"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"bandarchive/functions"
+	"bandarchive/shared/apptest"
+	"bandarchive/shared/db"
+	"bandarchive/shared/media"
+	"bandarchive/shared/routes"
+	"bandarchive/shared/storage"
+)
+
+// needFFmpeg fails the test under CI when ffmpeg is missing, and skips
+// it elsewhere.
+func needFFmpeg(t *testing.T) media.FFmpeg {
+	t.Helper()
+	ff, ok := media.Find()
+	if !ok {
+		if os.Getenv("CI") != "" {
+			t.Fatal("ffmpeg is not installed: the worker's tests need Debian's ffmpeg package")
+		}
+		t.Skip("ffmpeg is not installed")
+	}
+	return ff
+}
+
+// TestEveryFormatGetsACopy: a recording in each format the archive takes
+// (made here by ffmpeg: a quiet tone under noise, 20 s) gets a listening
+// copy with the original's length (±0.2 s) at −16 LUFS (±1 LU), the
+// original's loudness measured, and a waveform that is not flat.
+func TestEveryFormatGetsACopy(t *testing.T) {
+	ff := needFFmpeg(t)
+	h := apptest.New(t, apptest.HTTP, functions.Mount(nil, routes.Upload, routes.Recordings), apptest.Options{})
+	b := h.Browser("192.0.2.90")
+	b.SignInAs(h.User("ann@band.example", "Ann", db.RoleMember))
+	dir := t.TempDir()
+	formats := []struct {
+		name, file string
+		args       []string
+	}{
+		{"aiff", "take.aiff", nil},
+		{"rf64", "take.wav", []string{"-rf64", "always"}},
+		{"flac", "take.flac", nil},
+		{"mp3", "take.mp3", []string{"-c:a", "libmp3lame", "-b:a", "192k"}},
+		{"opus", "take.ogg", []string{"-c:a", "libopus", "-b:a", "96k"}},
+		{"m4a", "take.m4a", []string{"-c:a", "aac", "-b:a", "160k"}},
+	}
+	for i, f := range formats {
+		path := filepath.Join(dir, f.name+"-"+f.file)
+		args := append([]string{"-v", "error", "-f", "lavfi", "-i", "sine=f=220:d=20", "-f", "lavfi",
+			"-i", "anoisesrc=d=20:c=pink:a=0.05:seed=" + string(rune('1'+i)), "-filter_complex", "amix=inputs=2,volume=0.2",
+			"-ar", "48000", "-ac", "2"}, f.args...)
+		if out, err := exec.Command(ff.FFmpeg, append(args, path)...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: make it: %v\n%s", f.name, err, out)
+		}
+		content, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := b.UploadOK(nil, filepath.Base(path), content)
+		h.WaitJobs()
+		var got struct {
+			Peaks []byte `json:"peaks"`
+			Copy  struct {
+				Status          string   `json:"status"`
+				Error           *string  `json:"error"`
+				MIMEType        string   `json:"mime_type"`
+				Bytes           int64    `json:"bytes"`
+				LoudnessLUFS    *float64 `json:"loudness_lufs"`
+				TruePeakDBTP    *float64 `json:"true_peak_dbtp"`
+				LoudnessRangeLU *float64 `json:"loudness_range_lu"`
+			} `json:"listening_copy"`
+		}
+		b.Call("GET", "/api/recordings/"+rec.ID, nil).JSON(t, &got)
+		c := got.Copy
+		if c.Status != "ready" || c.MIMEType != "audio/mp4" || c.Bytes == 0 {
+			t.Errorf("%s: listening copy %+v (error %v), want ready audio/mp4", f.name, c, c.Error)
+			continue
+		}
+		if c.LoudnessLUFS == nil || c.TruePeakDBTP == nil || c.LoudnessRangeLU == nil || *c.LoudnessLUFS > -20 || *c.LoudnessLUFS < -45 {
+			t.Errorf("%s: the original's loudness %v, want a quiet recording's, measured", f.name, c.LoudnessLUFS)
+		}
+		copyPath := filepath.Join(h.Parts.Config.Storage.UploadsDir, rec.ID, storage.CopyName(media.CopyExt))
+		d, err := ff.Duration(context.Background(), copyPath)
+		if err != nil || math.Abs(d-20) > 0.2 {
+			t.Errorf("%s: the copy lasts %.3f s (%v), want 20 ± 0.2", f.name, d, err)
+		}
+		l, err := ff.Measure(context.Background(), copyPath)
+		if err != nil || math.Abs(l.Integrated-media.TargetLUFS) > 1 {
+			t.Errorf("%s: the copy's loudness %.2f LUFS (%v), want %v ± 1", f.name, l.Integrated, err, media.TargetLUFS)
+		}
+		if l.TruePeak > media.TargetTruePeak+0.5 {
+			t.Errorf("%s: the copy peaks at %.2f dBTP, want at most about %v", f.name, l.TruePeak, media.TargetTruePeak)
+		}
+		var hi byte
+		for _, p := range got.Peaks {
+			hi = max(hi, p)
+		}
+		if len(got.Peaks) == 0 || hi < 64 {
+			t.Errorf("%s: waveform of %d peaks up to %d: flat", f.name, len(got.Peaks), hi)
+		}
+	}
+}
