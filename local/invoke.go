@@ -16,6 +16,8 @@ import (
 
 // invoke runs one function's handler with one event, through the same
 // adapter as Lambda, and prints the response event (like sam local invoke).
+// The worker takes any event, as on Lambda: it works the queue until no
+// job is due (mails a link that send-link queued, say) and prints null.
 func invoke(ctx context.Context, function, eventPath string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var raw []byte
 	var err error
@@ -26,6 +28,21 @@ func invoke(ctx context.Context, function, eventPath string, stdin io.Reader, st
 	}
 	if err != nil {
 		return fmt.Errorf("read event: %w", err)
+	}
+	if function == app.WorkerName {
+		if !json.Valid(raw) {
+			return fmt.Errorf("event %s is not JSON", eventPath)
+		}
+		p, w, err := app.OpenWorker(ctx, os.Environ(), stderr)
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		if err := w.Drain(ctx); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, "null")
+		return err
 	}
 	var e events.APIGatewayV2HTTPRequest
 	if err := json.Unmarshal(raw, &e); err != nil {

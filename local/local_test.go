@@ -222,3 +222,33 @@ func TestDevServerServesThePages(t *testing.T) {
 		}
 	}
 }
+
+// TestInvokeWorkerMailsWhatSendLinkQueued: invoked alone, send-link only
+// queues the mail; invoking the worker (any event, as on Lambda) delivers
+// it, here through the dev mailer into the log.
+func TestInvokeWorkerMailsWhatSendLinkQueued(t *testing.T) {
+	t.Setenv("DATABASE_URL", dbtest.NewURL(t))
+	t.Setenv("BASE_URL", "http://localhost:8080")
+	t.Setenv("ADMIN_EMAIL", "admin@localhost.test")
+	t.Setenv("MAILERSEND_API_TOKEN", "")
+	t.Setenv("UPLOADS_DIR", t.TempDir())
+	ctx := context.Background()
+	var out, stderr bytes.Buffer
+	if err := run(ctx, []string{"migrate"}, nil, &out, &stderr); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, stderr.String())
+	}
+	if err := run(ctx, []string{"invoke", "send-link", "events/send-link/send-link.json"}, nil, &out, &stderr); err != nil {
+		t.Fatalf("invoke send-link: %v\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "dev mail") {
+		t.Fatalf("send-link mailed by itself:\n%s", stderr.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"invoke", "worker", "-"}, strings.NewReader(`{"source": "local"}`), &out, &stderr); err != nil {
+		t.Fatalf("invoke worker: %v\n%s", err, stderr.String())
+	}
+	if strings.TrimSpace(out.String()) != "null" || !strings.Contains(stderr.String(), "dev mail (not sent)") ||
+		!strings.Contains(stderr.String(), "/auth/verify/") {
+		t.Fatalf("the worker printed %q; its log has no mailed link:\n%s", out.String(), stderr.String())
+	}
+}

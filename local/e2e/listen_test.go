@@ -1,7 +1,7 @@
 package e2e
 
 import (
-	"os"
+	"bandarchive/shared/apptest"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -10,20 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// ffmpeg returns the ffmpeg binary: the test fails under CI without it
-// and is skipped elsewhere.
-func ffmpeg(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("ffmpeg is not installed: the worker's tests need Debian's ffmpeg package")
-		}
-		t.Skip("ffmpeg is not installed")
-	}
-	return p
-}
-
 // TestAIFFPlaysItsListeningCopy: Chromium cannot play AIFF. Uploaded, an
 // AIFF gets a listening copy from the worker; its page plays the copy,
 // seeks in it, and draws a waveform that is not a flat line.
@@ -31,7 +17,7 @@ func TestAIFFPlaysItsListeningCopy(t *testing.T) {
 	chromium(t)
 	aiff := filepath.Join(t.TempDir(), "Cassette side A.aiff")
 	// Twelve seconds of a quiet tone under noise, as a transfer might be.
-	gen := exec.Command(ffmpeg(t), "-v", "error", "-f", "lavfi", "-i", "sine=f=330:d=12",
+	gen := exec.Command(apptest.FFmpeg(t).FFmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=f=330:d=12",
 		"-f", "lavfi", "-i", "anoisesrc=d=12:a=0.02", "-filter_complex", "amix=inputs=2,volume=0.3",
 		"-ar", "44100", "-ac", "2", aiff)
 	if out, err := gen.CombinedOutput(); err != nil {

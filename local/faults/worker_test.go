@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"bandarchive/shared/app"
+	"bandarchive/shared/apptest"
 	"bandarchive/shared/mail/mailersendfake"
 )
 
@@ -89,7 +90,7 @@ func TestMailSurvivesAKilledWorker(t *testing.T) {
 func TestCopySurvivesAKilledWorker(t *testing.T) {
 	f := setup(t)
 	f.logTails(t)
-	ff := needFFmpeg(t)
+	ff := apptest.FFmpeg(t)
 	f.pauseStackWorker(t)
 	id := "faults-media-" + randomName()
 	victim := f.startWorker(t, "worker-media-victim", id)
@@ -97,7 +98,7 @@ func TestCopySurvivesAKilledWorker(t *testing.T) {
 	// Four minutes of noise at 44.1 kHz stereo (42 MB): long enough to
 	// catch ffmpeg writing.
 	src := filepath.Join(t.TempDir(), "long.wav")
-	gen := exec.Command(ff, "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=240:a=0.1:seed="+strconv.Itoa(int(time.Now().UnixNano()%1e6)),
+	gen := exec.Command(ff.FFmpeg, "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=240:a=0.1:seed="+strconv.Itoa(int(time.Now().UnixNano()%1e6)),
 		"-ar", "44100", "-ac", "2", src)
 	if out, err := gen.CombinedOutput(); err != nil {
 		t.Fatalf("make the WAV: %v\n%s", err, out)
@@ -140,24 +141,9 @@ func TestCopySurvivesAKilledWorker(t *testing.T) {
 		t.Fatalf("the copy: %s %s, want 200 audio/mp4", a, a.header.Get("Content-Type"))
 	}
 	copyPath := filepath.Join(f.uploads, rec.ID, "listen.m4a")
-	out, err := exec.Command(strings.TrimSuffix(ff, "ffmpeg")+"ffprobe", "-v", "error", "-show_entries", "format=duration",
-		"-of", "default=nw=1:nk=1", copyPath).Output()
-	if err != nil {
-		t.Fatal(err)
+	if d, err := ff.Duration(context.Background(), copyPath); err != nil || d < 239.8 || d > 240.2 {
+		t.Fatalf("the copy lasts %.2f s (%v), want 240 ± 0.2", d, err)
 	}
-	if d, _ := strconv.ParseFloat(strings.TrimSpace(string(out)), 64); d < 239.8 || d > 240.2 {
-		t.Fatalf("the copy lasts %.2f s, want 240 ± 0.2", d)
-	}
-}
-
-// needFFmpeg returns ffmpeg's path: the test fails under CI without it.
-func needFFmpeg(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		missing(t, "ffmpeg is not installed: the worker's tests need Debian's ffmpeg package")
-	}
-	return p
 }
 
 func readFile(t *testing.T, path string) string {

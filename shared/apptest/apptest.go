@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,7 @@ import (
 	"bandarchive/shared/limits"
 	"bandarchive/shared/mail"
 	"bandarchive/shared/mail/mailersendfake"
+	"bandarchive/shared/media"
 	"bandarchive/shared/runtime"
 	"bandarchive/shared/storage"
 )
@@ -339,3 +341,18 @@ func (q *QueryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryE
 
 // Count is the number of statements so far.
 func (q *QueryCounter) Count() int64 { return q.n.Load() }
+
+// FFmpeg returns the ffmpeg the worker would use. Without one the test
+// fails when CI is set (every tool must be there) and is skipped
+// otherwise.
+func FFmpeg(tb testing.TB) media.FFmpeg {
+	tb.Helper()
+	ff, ok := media.Find()
+	if !ok {
+		if os.Getenv("CI") != "" {
+			tb.Fatal("ffmpeg is not installed: the worker's tests need Debian's ffmpeg package")
+		}
+		tb.Skip("ffmpeg is not installed")
+	}
+	return ff
+}

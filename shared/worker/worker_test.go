@@ -16,26 +16,12 @@ import (
 	"bandarchive/shared/storage"
 )
 
-// needFFmpeg fails the test under CI when ffmpeg is missing, and skips
-// it elsewhere.
-func needFFmpeg(t *testing.T) media.FFmpeg {
-	t.Helper()
-	ff, ok := media.Find()
-	if !ok {
-		if os.Getenv("CI") != "" {
-			t.Fatal("ffmpeg is not installed: the worker's tests need Debian's ffmpeg package")
-		}
-		t.Skip("ffmpeg is not installed")
-	}
-	return ff
-}
-
 // TestEveryFormatGetsACopy: a recording in each format the archive takes
 // (made here by ffmpeg: a quiet tone under noise, 20 s) gets a listening
 // copy with the original's length (±0.2 s) at −16 LUFS (±1 LU), the
 // original's loudness measured, and a waveform that is not flat.
 func TestEveryFormatGetsACopy(t *testing.T) {
-	ff := needFFmpeg(t)
+	ff := apptest.FFmpeg(t)
 	h := apptest.New(t, apptest.HTTP, functions.Mount(nil, routes.Upload, routes.Recordings), apptest.Options{})
 	b := h.Browser("192.0.2.90")
 	b.SignInAs(h.User("ann@band.example", "Ann", db.RoleMember))
