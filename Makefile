@@ -18,7 +18,7 @@ WITH_DB = DATABASE_URL="$${DATABASE_URL:-$$(scripts/pg.sh url)}"
 # Go files outside hidden directories: .data holds the cluster and uploads.
 GO_FILES = find . -path './.*' -prune -o -path ./bin -prune -o -type f -name '*.go' -print
 
-.PHONY: help dev stack test bench migrate build fmt vet clean clean-data pg-start pg-stop
+.PHONY: help dev stack test bench migrate build fmt vet clean clean-data pg-start pg-stop backup restore deploy
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,6 +46,16 @@ bench: pg-start ## Run the benchmarks against real PostgreSQL (figures: README, 
 	$(WITH_DB) go test -run '^$$' -bench ListByScore -benchtime 3000x -count 3 ./local/
 	$(WITH_DB) go run ./local/uploadbench -mb $(BENCH_UPLOAD_MB) -runs 3 -tus-mib 1,4,8,16
 	$(WITH_DB) go run ./local/uploadbench -transcode -mb $(BENCH_UPLOAD_MB) -runs 3
+
+backup: ## Back up a Docker Compose installation (database and uploads) into BACKUP_DIR (default backups/<UTC time>)
+	scripts/backup.sh "$${BACKUP_DIR:-backups/$$(date -u +%Y%m%dT%H%M%SZ)}"
+
+restore: ## Restore a backup made by make backup into the Docker Compose installation: BACKUP_DIR=... (the archive stops meanwhile)
+	@test -n "$(BACKUP_DIR)" || { echo "make restore needs BACKUP_DIR=<a folder made by make backup>"; exit 2; }
+	scripts/restore.sh "$(BACKUP_DIR)"
+
+deploy: ## Deploy one service of a Docker Compose installation: FN=<service> IMAGE=<image> [DRY_RUN=1]
+	DRY_RUN='$(DRY_RUN)' scripts/deploy.sh '$(FN)' '$(IMAGE)'
 
 migrate: pg-start ## Apply the database migrations
 	$(WITH_DB) go run ./local migrate

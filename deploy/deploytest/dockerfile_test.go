@@ -1,6 +1,7 @@
 package deploytest
 
 import (
+	"debug/elf"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -294,5 +295,54 @@ func TestDockerfile(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDockerfileBuildsForBothPlatforms runs the build stage's go build as
+// the platform's two-platform build runs it (TARGETOS linux, TARGETARCH
+// amd64 and arm64, the stage's ENV), from the repository as the stage
+// copies it, and checks that every function comes out as a static binary
+// for that machine.
+func TestDockerfileBuildsForBothPlatforms(t *testing.T) {
+	root := repoRoot(t)
+	_, stages := parseDockerfile(t, readFile(t, dockerfile))
+	build := stages[0]
+	var command string
+	for _, in := range build.find("RUN") {
+		if strings.Contains(in.args, "go build") {
+			command = in.args
+		}
+	}
+	// The cache mounts are BuildKit's; what runs is the rest.
+	command = regexp.MustCompile(`--mount=\S+\s*`).ReplaceAllString(command, "")
+	env := os.Environ()
+	for _, in := range build.find("ENV") {
+		env = append(env, strings.Fields(in.args)...)
+	}
+	for _, arch := range []struct {
+		name    string
+		machine elf.Machine
+	}{{"amd64", elf.EM_X86_64}, {"arm64", elf.EM_AARCH64}} {
+		t.Run(arch.name, func(t *testing.T) {
+			out := t.TempDir()
+			cmd := exec.Command("sh", "-c", strings.ReplaceAll(command, "/out/", out+"/"))
+			cmd.Dir = root
+			cmd.Env = append(slices.Clone(env), "TARGETOS=linux", "TARGETARCH="+arch.name)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s", command, err, b)
+			}
+			for _, name := range allFunctions() {
+				f, err := elf.Open(filepath.Join(out, name))
+				if err != nil {
+					t.Errorf("%s: %v", name, err)
+					continue
+				}
+				static := !slices.ContainsFunc(f.Progs, func(p *elf.Prog) bool { return p.Type == elf.PT_INTERP })
+				if f.Machine != arch.machine || !static {
+					t.Errorf("%s: machine %v, static %v; want %v, static", name, f.Machine, static, arch.machine)
+				}
+				f.Close()
+			}
+		})
 	}
 }

@@ -92,6 +92,11 @@ func run(t *testing.T, ctx context.Context, step string, steps ...chromedp.Actio
 			os.WriteFile(shot, png, 0o644)
 			t.Logf("screenshot of the failure: %s", shot)
 		}
+		// What the page said, and where it was.
+		if st, err := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](
+			`location.href + ' status: ' + (document.querySelector('#status')?.textContent || '(none)')`)); err == nil {
+			t.Logf("the page: %s", st)
+		}
 		t.Fatalf("%s: %v", step, err)
 	}
 }
@@ -254,7 +259,8 @@ func TestMemberJourney(t *testing.T) {
 	// Score it: the count changes here and in the ranking.
 	run(t, admin, "score it",
 		chromedp.Click(css(`button.star[data-score="4"]`)),
-		textIs("#scored", "1 of 1 have scored this"))
+		textIs("#scored", "1 of 1 have scored this"),
+		textIs("#status", "your score is 4"))
 	run(t, admin, "edit its venue",
 		chromedp.Click(css("#edit")),
 		chromedp.WaitVisible(css("#edit-venue")),

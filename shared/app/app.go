@@ -241,7 +241,7 @@ func (p *Parts) sweepOnce(ctx context.Context, store *storage.Store, rows storag
 	if err := p.DB.PruneUploads(ctx, p.Now()); err != nil {
 		return err
 	}
-	return store.Sweep(ctx, rows, p.Now(), p.Config.Storage.SweepInterval, p.Logger)
+	return store.Sweep(ctx, rows, p.Now(), p.Config.Storage.SweepInterval, p.Config.Storage.TrashRetention, p.Logger)
 }
 
 // Builder makes one function's handler from the parts: each main's

@@ -70,6 +70,9 @@ type Storage struct {
 	// SweepInterval is how often leftovers of interrupted uploads and
 	// deletions are looked for, and how old they must be to go.
 	SweepInterval time.Duration `env:"UPLOADS_SWEEP_INTERVAL" envDefault:"30s"`
+	// TrashRetention is how long a deleted recording's files stay in the
+	// trash: longer than a backup takes, so that a backup is whole.
+	TrashRetention time.Duration `env:"UPLOADS_TRASH_RETENTION" envDefault:"24h"`
 }
 
 // Load parses the environment given as KEY=VALUE pairs (os.Environ()).
@@ -95,6 +98,9 @@ func Load(environ []string) (Config, error) {
 	}
 	if c.Storage.MaxChunkBytes < 0 {
 		return Config{}, fmt.Errorf("MAX_CHUNK_BYTES must be positive, got %d", c.Storage.MaxChunkBytes)
+	}
+	if c.Storage.TrashRetention < 0 {
+		return Config{}, fmt.Errorf("UPLOADS_TRASH_RETENTION must not be negative, got %s", c.Storage.TrashRetention)
 	}
 	if c.Storage.SweepInterval <= 0 {
 		return Config{}, fmt.Errorf("UPLOADS_SWEEP_INTERVAL must be positive, got %s", c.Storage.SweepInterval)

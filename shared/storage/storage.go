@@ -246,9 +246,10 @@ func syncDir(dir string) error {
 }
 
 // Hidden is a recording's directory moved aside while its row is deleted:
-// Purge removes it once the deletion is committed, Restore puts it back if
-// the deletion fails. It holds the lock of the original meanwhile, so a
-// sweep neither restores nor purges it under the deleter's feet.
+// Discard leaves it in the trash once the deletion is committed (the sweep
+// removes it after the trash retention), Restore puts it back if the
+// deletion fails. It holds the lock of the original meanwhile, so a sweep
+// neither restores nor purges it under the deleter's feet.
 type Hidden struct {
 	id   uuid.UUID
 	s    *Store
@@ -279,6 +280,13 @@ func (s *Store) Hide(id uuid.UUID) (*Hidden, error) {
 		h.release()
 		return nil, fmt.Errorf("hide recording %s: %w", id, err)
 	}
+	// The trash's clock starts now, not when the recording was uploaded.
+	now := time.Now()
+	if err := os.Chtimes(path, now, now); err != nil {
+		h.path = path
+		h.Restore()
+		return nil, fmt.Errorf("hide recording %s: %w", id, err)
+	}
 	h.path = path
 	return h, nil
 }
@@ -291,6 +299,12 @@ func (h *Hidden) Restore() error {
 	}
 	return os.Rename(h.path, filepath.Join(h.s.dir, h.id.String()))
 }
+
+// Discard leaves the hidden files in the trash for the sweep to remove
+// once they are older than the trash retention. Until then a backup whose
+// database dump was taken before the deletion still finds the files (in
+// the trash), and a restore of it puts them back (see Sweep).
+func (h *Hidden) Discard() { h.release() }
 
 // Purge removes the hidden files for good.
 func (h *Hidden) Purge() error {

@@ -128,6 +128,8 @@ func TestSweep(t *testing.T) {
 	touch(oldTmp, old)
 	touch(newTmp, now)
 	kept, orphanOld, orphanNew, hiddenKept, hiddenGone := uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	hiddenRecent := uuid.New() // deleted an hour ago: kept for backups taken before
+	touch(filepath.Join(s.Dir(), trashDir, hiddenRecent.String()+".abc", "original.wav"), now.Add(-2*time.Hour))
 	touch(s.Path(kept, "wav"), old)
 	touch(s.Path(orphanOld, "wav"), old)
 	touch(s.Path(orphanNew, "wav"), now)
@@ -176,7 +178,7 @@ func TestSweep(t *testing.T) {
 		Upload:    func(_ context.Context, id uuid.UUID) (bool, error) { return slices.Contains(uploads, id), nil },
 	}
 
-	if err := s.Sweep(context.Background(), rows, now, time.Hour, slog.New(slog.DiscardHandler)); err != nil {
+	if err := s.Sweep(context.Background(), rows, now, time.Hour, 24*time.Hour, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -190,7 +192,8 @@ func TestSweep(t *testing.T) {
 		{"old file without a row", s.Path(orphanOld, "wav"), false},
 		{"fresh file without a row (its insert may be running)", s.Path(orphanNew, "wav"), true},
 		{"interrupted deletion whose row remains: restored", s.Path(hiddenKept, "wav"), true},
-		{"finished deletion: purged", filepath.Join(s.Dir(), trashDir, hiddenGone.String()), false},
+		{"finished deletion, older than the retention: purged", filepath.Join(s.Dir(), trashDir, hiddenGone.String()), false},
+		{"finished deletion, within the retention: kept", filepath.Join(s.Dir(), trashDir, hiddenRecent.String()+".abc", "original.wav"), true},
 		{"old but locked temporary file (a slow upload)", live.f.Name(), true},
 		{"deletion in progress, its row not yet gone", hiding.path, true},
 		{"committed upload whose row is being written", filepath.Join(s.Dir(), insertingID.String()), true},
@@ -203,6 +206,43 @@ func TestSweep(t *testing.T) {
 		if got := err == nil; got != tt.exists {
 			t.Errorf("%s: exists = %v, want %v", tt.name, got, tt.exists)
 		}
+	}
+
+	// A backup's database, restored, holds the row of the recording
+	// deleted an hour ago: the sweep puts its files back.
+	recordings = append(recordings, hiddenRecent)
+	if err := s.Sweep(context.Background(), rows, now, time.Hour, 24*time.Hour, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.Path(hiddenRecent, "wav")); err != nil {
+		t.Errorf("a trashed recording whose row came back: %v, want it restored", err)
+	}
+}
+
+// TestHideStartsTheTrashClock: a hidden recording's age in the trash counts
+// from its deletion, not from its upload.
+func TestHideStartsTheTrashClock(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.New()
+	u, _ := s.Create()
+	u.Write([]byte("RIFF"))
+	if err := u.Commit(id, "wav"); err != nil {
+		t.Fatal(err)
+	}
+	u.Keep()
+	year := time.Now().Add(-365 * 24 * time.Hour)
+	os.Chtimes(filepath.Join(s.Dir(), id.String()), year, year)
+	h, err := s.Hide(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Discard()
+	st, err := os.Stat(h.path)
+	if err != nil || time.Since(st.ModTime()) > time.Minute {
+		t.Fatalf("trashed %v ago (%v), want just now", time.Since(st.ModTime()), err)
 	}
 }
 

@@ -26,12 +26,13 @@ type Rows struct {
 // Sweep tidies the directory: whatever no live writer holds (its lock is
 // free) and is older than grace is settled. Temporary files (uploads a
 // crash or a kill interrupted) are removed, and so are the files of
-// resumable uploads that expired or are gone; hidden recordings are restored
-// when their row still exists and removed otherwise (a deletion that was
-// interrupted); recording directories without a row (a crash between the
-// rename and the insert) are removed. Processes sharing the folder may
-// sweep at once: each step tolerates the others'.
-func (s *Store) Sweep(ctx context.Context, rows Rows, now time.Time, grace time.Duration, log *slog.Logger) error {
+// resumable uploads that expired or are gone; recording directories without
+// a row (a crash between the rename and the insert) are removed. Hidden
+// recordings (the trash) are restored when their row exists (a deletion
+// that was interrupted, or a restored database dump taken before the
+// deletion), and removed once older than keep when it does not. Processes
+// sharing the folder may sweep at once: each step tolerates the others'.
+func (s *Store) Sweep(ctx context.Context, rows Rows, now time.Time, grace, keep time.Duration, log *slog.Logger) error {
 	stale := func(path string) bool {
 		info, err := os.Stat(path)
 		return err == nil && now.Sub(info.ModTime()) > grace
@@ -84,12 +85,15 @@ func (s *Store) Sweep(ctx context.Context, rows Rows, now time.Time, grace time.
 			return err
 		}
 		h := &Hidden{id: id, s: s, path: path}
-		if ok {
+		switch {
+		case ok:
 			if err := h.Restore(); err == nil {
-				log.Info("restored a recording whose deletion was interrupted", "id", id)
+				log.Info("restored a recording whose row exists (an interrupted deletion, or a restored backup)", "id", id)
 			}
-		} else if err := h.Purge(); err != nil {
-			return err
+		case older(path, now, keep):
+			if err := h.Purge(); err != nil {
+				return err
+			}
 		}
 	}
 
@@ -115,6 +119,12 @@ func (s *Store) Sweep(ctx context.Context, rows Rows, now time.Time, grace time.
 		}
 	}
 	return nil
+}
+
+// older reports whether path was last changed more than d before now.
+func older(path string, now time.Time, d time.Duration) bool {
+	info, err := os.Stat(path)
+	return err == nil && now.Sub(info.ModTime()) > d
 }
 
 func originalLocked(dir string) bool {

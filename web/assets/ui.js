@@ -29,12 +29,17 @@ export function say(message, kind = 'info', link = null) {
   const region = document.getElementById('status');
   if (!region) return;
   clearTimeout(sayTimer);
+  // The region is emptied and refilled a moment later, so that a screen
+  // reader announces a repeated message too; meanwhile it keeps its height,
+  // or the page would jump up and back under the pointer.
+  region.style.minHeight = `${region.offsetHeight}px`;
   region.textContent = '';
   region.className = `status ${kind}`;
-  if (!message) return;
+  if (!message) { region.style.minHeight = ''; return; }
   sayTimer = setTimeout(() => {
     region.append(message);
     if (link) region.append(' ', h('a', { href: link.href }, link.text));
+    region.style.minHeight = '';
   }, 60);
 }
 

@@ -163,10 +163,9 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	if err := hidden.Purge(); err != nil {
-		// The row is gone; the sweep removes the rest.
-		log.Error("could not remove the files of a deleted recording", "id", rec.ID, "err", err.Error())
-	}
+	// The files stay in the trash until the sweep removes them, after the
+	// trash retention: a backup made meanwhile stays whole.
+	hidden.Discard()
 	log.Info("recording deleted", "id", rec.ID, "by", u.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,8 +120,18 @@ func TestEditAndDelete(t *testing.T) {
 		if r := boss.Call("DELETE", "/api/recordings/"+other.ID, nil); r.Status != http.StatusNoContent {
 			t.Fatalf("admin's DELETE: %d", r.Status)
 		}
-		if left := h.UploadsLeft(); len(left) != 0 {
-			t.Errorf("files left after deleting everything: %v", left)
+		// Only the trash holds them, for the backups of the trash
+		// retention: each deleted recording's original, once.
+		left := h.UploadsLeft()
+		for _, id := range []string{rec.ID, other.ID} {
+			if n := slices.IndexFunc(left, func(f string) bool {
+				return strings.HasPrefix(f, ".trash/"+id+".") && strings.HasSuffix(f, "/original.wav")
+			}); n < 0 {
+				t.Errorf("the trash lacks %s: %v", id, left)
+			}
+		}
+		if len(left) != 2 {
+			t.Errorf("files left after deleting everything: %v, want the two originals in the trash", left)
 		}
 	})
 }

@@ -205,7 +205,7 @@ func TestTusUploadsExpire(t *testing.T) {
 		Recording: h.DB.RecordingExists,
 		Upload:    func(ctx context.Context, id uuid.UUID) (bool, error) { return h.DB.UploadLive(ctx, id, h.Clock.Now()) },
 	}
-	if err := store.Sweep(context.Background(), rows, time.Now().Add(time.Hour), time.Minute, slog.New(slog.DiscardHandler)); err != nil {
+	if err := store.Sweep(context.Background(), rows, time.Now().Add(time.Hour), time.Minute, 24*time.Hour, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	if left := h.UploadsLeft(); len(left) != 0 {
