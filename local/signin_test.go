@@ -30,7 +30,7 @@ func TestSignInFlow(t *testing.T) {
 		if r.Status != http.StatusAccepted {
 			t.Fatalf("send-link: %d %s", r.Status, r.Body)
 		}
-		sent := h.Mail.WaitSent(t, 1, 5*time.Second)
+		sent := h.Mail.WaitSent(t, 1, time.Minute)
 		if got := sent[0].To[0].Email; got != "admin@band.example" {
 			t.Errorf("mail to %q, want the normalised admin@band.example", got)
 		}

@@ -196,7 +196,7 @@ func TestMemberJourney(t *testing.T) {
 		chromedp.SendKeys(css("#email"), "admin@band.example"),
 		chromedp.Click(css("#send-link")),
 		textIs("#status", "on its way"))
-	link := mailersendfake.Link(t, fake.WaitSent(t, 1, 20*time.Second)[0], base+"/auth/verify/")
+	link := mailersendfake.Link(t, fake.WaitSent(t, 1, time.Minute)[0], base+"/auth/verify/")
 	run(t, admin, "open the link", chromedp.Navigate(link), chromedp.WaitVisible(css(`button[type=submit]`)))
 	shots.take(t, admin, "verify")
 	run(t, admin, "sign in",
@@ -290,7 +290,7 @@ func TestMemberJourney(t *testing.T) {
 		chromedp.Click(css("#join-submit")),
 		textIs("#sent-message", "on its way"))
 	shots.take(t, guest, "join")
-	joinLink := mailersendfake.Link(t, fake.WaitSent(t, 2, 20*time.Second)[1], base+"/auth/verify/")
+	joinLink := mailersendfake.Link(t, fake.WaitSent(t, 2, time.Minute)[1], base+"/auth/verify/")
 	run(t, guest, "join",
 		chromedp.Navigate(joinLink),
 		chromedp.WaitVisible(css(`button[type=submit]`)),

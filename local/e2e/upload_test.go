@@ -122,7 +122,7 @@ func signIn(t *testing.T, ctx context.Context, base string, fake *mailersendfake
 		chromedp.SendKeys(css("#email"), "admin@band.example"),
 		chromedp.Click(css("#send-link")),
 		textIs("#status", "on its way"))
-	link := mailersendfake.Link(t, fake.WaitSent(t, nth, 20*time.Second)[nth-1], base+"/auth/verify/")
+	link := mailersendfake.Link(t, fake.WaitSent(t, nth, time.Minute)[nth-1], base+"/auth/verify/")
 	run(t, ctx, "sign in",
 		chromedp.Navigate(link),
 		chromedp.WaitVisible(css(`button[type=submit]`)),

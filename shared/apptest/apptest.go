@@ -83,7 +83,11 @@ func BothWith(t *testing.T, build app.Builder, o Options, test func(t *testing.T
 func New(t testing.TB, edge string, build app.Builder, o Options) *Harness {
 	t.Helper()
 	h := &Harness{T: t, Edge: edge, Mail: mailersendfake.New(t), Logs: &Buffer{}, Queries: &QueryCounter{}}
-	h.DB = dbtest.New(t, db.WithTracer(h.Queries))
+	url := dbtest.NewURL(t)
+	h.DB = dbtest.Open(t, url, db.WithTracer(h.Queries))
+	if err := h.DB.Migrate(context.Background(), nil); err != nil {
+		t.Fatalf("migrate test database: %v", err)
+	}
 	h.Clock = NewClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 	cfg := config.Config{
 		BaseURL: BaseURL, AppName: "bandarchive", CookieSecure: true, Port: "0",
@@ -106,7 +110,7 @@ func New(t testing.TB, edge string, build app.Builder, o Options) *Harness {
 	})
 	h.Parts = app.NewParts(cfg, h.DB, log, sender, h.Clock.Now)
 	t.Cleanup(h.Parts.Stop)
-	h.startWorker(cfg)
+	h.startWorker(cfg, url)
 	fn, err := build(h.Parts)
 	if err != nil {
 		t.Fatalf("build handler: %v", err)
@@ -121,13 +125,18 @@ func New(t testing.TB, edge string, build app.Builder, o Options) *Harness {
 
 // startWorker runs the job queue's worker beside the handler, as the dev
 // server does, until the test ends.
-func (h *Harness) startWorker(cfg config.Config) {
+//
+// It has a pool of its own, as the worker process has: its queries are
+// not the handlers' (Queries counts those).
+func (h *Harness) startWorker(cfg config.Config, url string) {
 	t := h.T
 	store, err := storage.Open(cfg.Storage.UploadsDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := h.Parts.NewWorker(store, "test-"+uuid.NewString())
+	parts := *h.Parts
+	parts.DB = dbtest.Open(t, url)
+	w, err := parts.NewWorker(store, "test-"+uuid.NewString())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,6 +112,6 @@ func (h *Harness) User(email, name, role string) db.User {
 // sign-in link (/auth/verify/{token}).
 func (h *Harness) LinkPath(n int) string {
 	h.T.Helper()
-	sent := h.Mail.WaitSent(h.T, n, 5*time.Second)
+	sent := h.Mail.WaitSent(h.T, n, time.Minute)
 	return strings.TrimPrefix(mailersendfake.Link(h.T, sent[n-1], BaseURL+"/auth/verify/"), BaseURL)
 }

@@ -148,7 +148,7 @@ func TestOthersCannotLockAMemberOut(t *testing.T) {
 	if out := req("192.0.2.1"); !mints(out, "hash-1") {
 		t.Fatal("first link for a member has nothing to mail")
 	}
-	if _, err := d.ConsumeLink(ctx, []byte("hash-1"), now, db.NewSession{TokenHash: []byte("s1"), TTL: time.Hour, IP: "192.0.2.1"}); err != nil {
+	if _, _, err := d.ConsumeLink(ctx, []byte("hash-1"), now, db.NewSession{TokenHash: []byte("s1"), TTL: time.Hour, IP: "192.0.2.1"}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
@@ -205,7 +205,7 @@ func TestConsumeLinkRejectsStrangerRows(t *testing.T) {
 	if _, ok, err := d.MintLink(ctx, out.ID, hash, now); ok || err != nil {
 		t.Fatalf("stranger request: ok %v, %v; want nothing to mail", ok, err)
 	}
-	_, err = d.ConsumeLink(ctx, hash, now, db.NewSession{TokenHash: []byte("s"), TTL: time.Hour})
+	_, _, err = d.ConsumeLink(ctx, hash, now, db.NewSession{TokenHash: []byte("s"), TTL: time.Hour})
 	if !errors.Is(err, db.ErrLinkInvalid) {
 		t.Fatalf("consume a stranger's row: err = %v, want ErrLinkInvalid", err)
 	}

@@ -26,6 +26,7 @@ type LinkRequest struct {
 	InviteID    *uuid.UUID
 	IP          string
 	RequestID   string // for the delivery's log lines
+	Next        string // where the sign-in returns to; "" for the archive's start
 	Now         time.Time
 	TTL         time.Duration
 	Limits      Limits
@@ -115,9 +116,9 @@ func (db *DB) RequestLink(ctx context.Context, r LinkRequest) (LinkOutcome, erro
 		id := uuid.New()
 		out.ID = id
 		_, err = tx.Exec(ctx, `INSERT INTO login_tokens
-			(id, user_id, email, display_name, invite_id, created_at, expires_at, request_ip, request_id)
-			VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8, NULLIF($9, ''))`,
-			id, userID, r.Email, r.DisplayName, inviteID, r.Now, r.Now.Add(r.TTL), r.IP, Text(r.RequestID, 128))
+			(id, user_id, email, display_name, invite_id, created_at, expires_at, request_ip, request_id, next_path)
+			VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8, NULLIF($9, ''), NULLIF($10, ''))`,
+			id, userID, r.Email, r.DisplayName, inviteID, r.Now, r.Now.Add(r.TTL), r.IP, Text(r.RequestID, 128), r.Next)
 		if err != nil {
 			return err
 		}
@@ -192,9 +193,11 @@ type NewSession struct {
 // conditional UPDATE claims the link (so two racing requests give one
 // session), an invitee becomes a member and the invite is used up, the
 // user's other outstanding links die, and the session is stored. Nothing of
-// it happens unless all of it does.
-func (db *DB) ConsumeLink(ctx context.Context, tokenHash []byte, now time.Time, s NewSession) (User, error) {
+// it happens unless all of it does. It returns the user and the path the
+// link was asked for from ("" for none).
+func (db *DB) ConsumeLink(ctx context.Context, tokenHash []byte, now time.Time, s NewSession) (User, string, error) {
 	var u User
+	var next *string
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var userID, inviteID *uuid.UUID
 		var email string
@@ -202,8 +205,8 @@ func (db *DB) ConsumeLink(ctx context.Context, tokenHash []byte, now time.Time, 
 		err := tx.QueryRow(ctx, `UPDATE login_tokens SET used_at = $2
 			WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
 			  AND (user_id IS NOT NULL OR invite_id IS NOT NULL)
-			RETURNING user_id, invite_id, email, display_name`, tokenHash, now).
-			Scan(&userID, &inviteID, &email, &displayName)
+			RETURNING user_id, invite_id, email, display_name, next_path`, tokenHash, now).
+			Scan(&userID, &inviteID, &email, &displayName, &next)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrLinkInvalid
 		}
@@ -237,12 +240,15 @@ func (db *DB) ConsumeLink(ctx context.Context, tokenHash []byte, now time.Time, 
 		return err
 	})
 	if errors.Is(err, ErrLinkInvalid) || errors.Is(err, ErrInviteGone) {
-		return User{}, err
+		return User{}, "", err
 	}
 	if err != nil {
-		return User{}, fmt.Errorf("consume login link: %w", err)
+		return User{}, "", fmt.Errorf("consume login link: %w", err)
 	}
-	return u, nil
+	if next == nil {
+		return u, "", nil
+	}
+	return u, *next, nil
 }
 
 func joinByInvite(ctx context.Context, tx pgx.Tx, inviteID uuid.UUID, email string, displayName *string, now time.Time) (User, error) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
 	"bandarchive/shared/errs"
 	"bandarchive/shared/httpx"
@@ -67,11 +68,19 @@ func NormaliseEmail(s string) (string, error) {
 // mailed, so the request does the same work whoever asks and never waits
 // for Mailersend. Only a rate limit (429, also the same for everyone) or a
 // failure of our own comes back as an error instead of an answer.
-func (s *Service) SendLink(w http.ResponseWriter, r *http.Request, email string, join *Join) error {
+//
+// next is where the sign-in returns to: the page the person was sent to
+// sign in from. Anything but a path of this site (auth.SafeNext) returns
+// to the start, without an error: a link that carries a bad one is a
+// crafted link, and the person still signs in.
+func (s *Service) SendLink(w http.ResponseWriter, r *http.Request, email string, join *Join, next string) error {
 	ctx := r.Context()
 	req := db.LinkRequest{
 		Email: email, IP: httpx.ClientIP(r), RequestID: httpx.RequestID(ctx), Now: s.Now(), TTL: LinkTTL,
 		Limits: s.Limits,
+	}
+	if next = auth.SafeNext(next); next != "/" {
+		req.Next = next
 	}
 	if join != nil {
 		req.InviteID, req.DisplayName = &join.InviteID, join.DisplayName

@@ -43,7 +43,28 @@ export function errorFrom(status, body, headers = null) {
 // The session ended while a member page was open: send the person to sign in
 // again, saying why. Only /api/ calls do this; the sign-in pages handle their own answers.
 export function sessionEnded() {
-  location.assign('/login?expired=1');
+  for (const keep of beforeSignIn) {
+    try { keep(); } catch { /* keeping a draft must not stop the sign-in */ }
+  }
+  location.assign(signInURL({ expired: true }));
+}
+
+// Pages register what to keep (an unsaved edit, say) before the session's
+// end sends the person to sign in.
+const beforeSignIn = [];
+export function onSessionEnd(keep) {
+  beforeSignIn.push(keep);
+}
+
+// The sign-in page's address, carrying this page (path, filters and
+// position) so that signing in comes back to it.
+export function signInURL({ expired = false } = {}) {
+  const params = new URLSearchParams();
+  if (expired) params.set('expired', '1');
+  const here = location.pathname + location.search + location.hash;
+  if (here !== '/') params.set('next', here);
+  const q = params.toString();
+  return q ? `/login?${q}` : '/login';
 }
 
 /**

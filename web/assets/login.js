@@ -6,7 +6,10 @@ const form = $('#login-form');
 const email = $('#email');
 const button = $('#send-link');
 
-if (new URLSearchParams(location.search).get('expired') === '1') $('#expired').hidden = false;
+const params = new URLSearchParams(location.search);
+if (params.get('expired') === '1') $('#expired').hidden = false;
+// The page to come back to; the server accepts only a path of this site.
+const next = params.get('next') || '';
 email.focus();
 
 form.addEventListener('submit', async (event) => {
@@ -20,7 +23,7 @@ form.addEventListener('submit', async (event) => {
   button.disabled = true;
   say('Sending…');
   try {
-    const res = await api('/auth/send-link', { method: 'POST', json: { email: value } });
+    const res = await api('/auth/send-link', { method: 'POST', json: next ? { email: value, next } : { email: value } });
     say(res?.message || 'If that address belongs to a member, a sign-in link is on its way. Check your mail.', 'success');
   } catch (err) {
     // A refused request names the field that is wrong; email is the only one here.

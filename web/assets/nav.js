@@ -1,7 +1,7 @@
 // nav.js: loads the signed-in member (/api/me) and renders the header nav.
 // Every member page awaits initNav() before loading its own data, so a
 // signed-out visitor is sent to /login before anything else is asked for.
-import { api } from './api.js';
+import { api, signInURL } from './api.js';
 import { h, say } from './ui.js';
 
 export async function initNav(current) {
@@ -10,7 +10,7 @@ export async function initNav(current) {
     me = await api('/api/me', { redirectOn401: false });
   } catch (err) {
     if (err.status === 401) {
-      location.assign('/login');
+      location.assign(signInURL());
       return new Promise(() => {}); // never resolves: the page is going away
     }
     say(err.message, 'error');

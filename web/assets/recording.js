@@ -1,6 +1,6 @@
 // recording.js: one recording (/recordings/{id}): player with a seekable
 // waveform, my score, details with an edit form, download and delete.
-import { api } from './api.js';
+import { api, onSessionEnd } from './api.js';
 import { initNav } from './nav.js';
 import { renderAverage, scoreControl } from './stars.js';
 import { attach, decodePeaks } from './waveform.js';
@@ -225,12 +225,36 @@ canvas.addEventListener('keydown', (e) => {
 
 // ---------- edit ----------
 
-function openEdit() {
+// An edit the session's end interrupts is kept in this browser and put
+// back in the form after signing in again (for a day).
+const draftKey = `bandarchive:draft:recording:${id}`;
+const editFields = ['title', 'recorded_date', 'venue', 'source', 'notes'];
+const fieldInput = (f) => $(`#edit-${f.replace('_', '-')}`);
+
+onSessionEnd(() => {
+  if (form.hidden) return;
+  const values = Object.fromEntries(editFields.map((f) => [f, fieldInput(f).value]));
+  localStorage.setItem(draftKey, JSON.stringify({ at: Date.now(), values }));
+});
+
+function takeDraft() {
+  const raw = localStorage.getItem(draftKey);
+  localStorage.removeItem(draftKey);
+  try {
+    const d = JSON.parse(raw);
+    return d && Date.now() - d.at < 24 * 3600 * 1000 ? d.values : null;
+  } catch {
+    return null;
+  }
+}
+
+function openEdit(draft = null) {
   $('#edit-title').value = rec.title || '';
   $('#edit-recorded-date').value = rec.recorded_date || '';
   $('#edit-venue').value = rec.venue || '';
   $('#edit-source').value = rec.source || '';
   $('#edit-notes').value = rec.notes || '';
+  if (draft) for (const f of editFields) if (typeof draft[f] === 'string') fieldInput(f).value = draft[f];
   editError.textContent = '';
   clearFieldErrors(form);
   form.hidden = false;
@@ -248,7 +272,7 @@ function closeEdit() {
   editBtn.focus();
 }
 
-editBtn.addEventListener('click', openEdit);
+editBtn.addEventListener('click', () => openEdit());
 $('#cancel-edit').addEventListener('click', closeEdit);
 form.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeEdit(); });
 
@@ -315,4 +339,9 @@ if (rec) {
   renderDetails();
   renderScores();
   showPosition(0);
+  const draft = takeDraft();
+  if (draft) {
+    openEdit(draft);
+    say('Your unsaved changes were kept while you signed in again: check them and save.', 'info');
+  }
 }

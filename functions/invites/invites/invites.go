@@ -149,5 +149,5 @@ func (h *handler) join(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.SignIn.SendLink(w, r, email, &signin.Join{InviteID: i.ID, DisplayName: name})
+	return h.SignIn.SendLink(w, r, email, &signin.Join{InviteID: i.ID, DisplayName: name}, "")
 }

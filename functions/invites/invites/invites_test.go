@@ -77,7 +77,7 @@ func TestJoinByInvite(t *testing.T) {
 		if n := h.RowCount("users"); n != 1 {
 			t.Fatalf("users before the link is verified: %d, want 1", n)
 		}
-		sent := h.Mail.WaitSent(t, 1, 5*time.Second)
+		sent := h.Mail.WaitSent(t, 1, time.Minute)
 		if sent[0].To[0].Email != "carl@band.example" || !strings.Contains(sent[0].Subject, "Welcome") {
 			t.Fatalf("join mail: to %v subject %q", sent[0].To, sent[0].Subject)
 		}

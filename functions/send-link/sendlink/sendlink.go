@@ -30,6 +30,9 @@ func NewHandler(d Deps) http.Handler {
 func (h *handler) sendLink(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Email string `json:"email"`
+		// Next is the page to return to after signing in (see
+		// signin.Service.SendLink).
+		Next string `json:"next"`
 	}
 	if err := httpx.DecodeInput(w, r, &in); err != nil {
 		return err
@@ -38,5 +41,5 @@ func (h *handler) sendLink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.signIn.SendLink(w, r, email, nil)
+	return h.signIn.SendLink(w, r, email, nil, in.Next)
 }

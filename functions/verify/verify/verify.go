@@ -58,7 +58,7 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) error {
 		return render(w, http.StatusBadRequest, malformedPage(h.AppName))
 	}
 	session := auth.NewToken()
-	u, err := h.DB.ConsumeLink(r.Context(), t.Hash(), h.Now(), db.NewSession{
+	u, next, err := h.DB.ConsumeLink(r.Context(), t.Hash(), h.Now(), db.NewSession{
 		TokenHash: session.Hash(), TTL: auth.SessionTTL, UserAgent: r.UserAgent(), IP: httpx.ClientIP(r),
 	})
 	switch {
@@ -71,6 +71,7 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	httpx.Logger(r.Context()).Info("signed in", "user_id", u.ID)
 	h.Sessions.SetCookie(w, session)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	// Back to the page the person was on, checked again as it is used.
+	http.Redirect(w, r, auth.SafeNext(next), http.StatusSeeOther)
 	return nil
 }

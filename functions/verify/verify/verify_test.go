@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -109,6 +110,41 @@ func TestDisabledUserIsSignedOutAtOnce(t *testing.T) {
 		h.WaitJobs() // any delivery has happened by now
 		if got := len(h.Mail.Sent()); got != 2 {
 			t.Fatalf("mails sent = %d, want 2 (none to the disabled user)", got)
+		}
+	})
+}
+
+// TestSignInReturnsWhereItWasAsked: a link asked for from a page of the
+// archive signs in and returns there, filters and position included; any
+// other place (another site however spelled, or the sign-in routes)
+// returns to the start instead. No open redirect.
+func TestSignInReturnsWhereItWasAsked(t *testing.T) {
+	apptest.Both(t, archive, func(t *testing.T, h *apptest.Harness) {
+		h.User("ann@band.example", "Ann", db.RoleMember)
+		for i, tt := range []struct{ next, want string }{
+			{"/recordings/6f1c2b9e-0000-4000-8000-000000000001?from=list#t=2:10", "/recordings/6f1c2b9e-0000-4000-8000-000000000001?from=list#t=2:10"},
+			{"/?q=lantern+2003&sort=-recorded_date", "/?q=lantern+2003&sort=-recorded_date"},
+			{"//evil.example", "/"},
+			{"https://evil.example/", "/"},
+			{"/\\evil.example", "/"},
+			{"/%2F%2Fevil.example", "/"},
+			{"%2F%2Fevil.example", "/"},
+			{"/%5Cevil.example", "/"},
+			{"/auth/logout", "/"},
+			{"", "/"},
+		} {
+			b := h.Browser("192.0.2." + strconv.Itoa(60+i))
+			body := map[string]string{"email": "ann@band.example"}
+			if tt.next != "" {
+				body["next"] = tt.next
+			}
+			if r := b.Call("POST", "/auth/send-link", body); r.Status != http.StatusAccepted {
+				t.Fatalf("send-link with next %q: %d %s", tt.next, r.Status, r.Body)
+			}
+			r := b.Call("POST", h.LinkPath(i+1), nil)
+			if r.Status != http.StatusSeeOther || r.Header.Get("Location") != tt.want {
+				t.Errorf("next %q: %d to %q, want 303 to %q", tt.next, r.Status, r.Header.Get("Location"), tt.want)
+			}
 		}
 	})
 }

@@ -74,14 +74,21 @@ func NewURL(tb testing.TB) string {
 // New returns a migrated database in a schema of its own, closed at cleanup.
 func New(tb testing.TB, opts ...db.Option) *db.DB {
 	tb.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, NewURL(tb), opts...)
+	d := Open(tb, NewURL(tb), opts...)
+	if err := d.Migrate(context.Background(), nil); err != nil {
+		tb.Fatalf("migrate test database: %v", err)
+	}
+	return d
+}
+
+// Open opens url (from NewURL), closed at cleanup: a second pool on the
+// same schema, as another process would have.
+func Open(tb testing.TB, url string, opts ...db.Option) *db.DB {
+	tb.Helper()
+	d, err := db.Open(context.Background(), url, opts...)
 	if err != nil {
 		tb.Fatalf("open test database: %v", err)
 	}
 	tb.Cleanup(d.Close)
-	if err := d.Migrate(ctx, nil); err != nil {
-		tb.Fatalf("migrate test database: %v", err)
-	}
 	return d
 }

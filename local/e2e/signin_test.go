@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5"
+
+	"bandarchive/shared/mail/mailersendfake"
+)
+
+// TestLinksSurviveSignIn: a signed-out visitor who opens a recording's
+// page, position and all, signs in and lands on that page; and a session
+// that ends while a member edits keeps the edit through the next sign-in.
+func TestLinksSurviveSignIn(t *testing.T) {
+	chromium(t)
+	st, fake := startStack(t)
+	base := st.BaseURL
+	page := tab(t, browser(t))
+	signIn(t, page, base, fake, 1)
+	sent := postWhole(t, base, sessionCookie(t, page, base), noiseWAV(t, "Side A.wav", 100<<10))
+	if sent.status != http.StatusCreated {
+		t.Fatalf("upload: %s", sent)
+	}
+	id := firstRecording(t, page, base)
+
+	// Another browser, signed out, opens the recording at 0:03.
+	visitor := tab(t, browser(t))
+	deep := "/recordings/" + id + "?from=mail#t=0:03"
+	run(t, visitor, "open a deep link signed out",
+		chromedp.Navigate(base+deep),
+		chromedp.WaitVisible(css("#email")),
+		until(`location.pathname === '/login' && new URLSearchParams(location.search).get('next') === `+jsString(deep)),
+		chromedp.SendKeys(css("#email"), "admin@band.example"),
+		chromedp.Click(css("#send-link")),
+		textIs("#status", "on its way"))
+	link := mailersendfake.Link(t, fake.WaitSent(t, 2, time.Minute)[1], base+"/auth/verify/")
+	run(t, visitor, "sign in from the mail",
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(css(`button[type=submit]`)),
+		chromedp.Click(css(`button[type=submit]`)),
+		chromedp.WaitVisible(css("#player")),
+		until(`location.pathname + location.search + location.hash === `+jsString(deep)))
+
+	// The session ends while the member edits: the edit is kept.
+	run(t, visitor, "start an edit",
+		chromedp.Click(css("#edit")),
+		chromedp.WaitVisible(css("#edit-venue")),
+		chromedp.SetValue(css("#edit-venue"), "Paradiso, Amsterdam"))
+	endSessions(t, st.DatabaseURL)
+	run(t, visitor, "save after the session ended",
+		chromedp.Click(css("#save")),
+		chromedp.WaitVisible(css("#email")),
+		until(`location.pathname === '/login' && new URLSearchParams(location.search).get('expired') === '1'`),
+		chromedp.SendKeys(css("#email"), "admin@band.example"),
+		chromedp.Click(css("#send-link")),
+		textIs("#status", "on its way"))
+	link = mailersendfake.Link(t, fake.WaitSent(t, 3, time.Minute)[2], base+"/auth/verify/")
+	run(t, visitor, "sign in again, and find the edit",
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(css(`button[type=submit]`)),
+		chromedp.Click(css(`button[type=submit]`)),
+		chromedp.WaitVisible(css("#edit-venue")),
+		until(`location.pathname === '/recordings/`+id+`'`),
+		until(`document.querySelector('#edit-venue').value === 'Paradiso, Amsterdam'`),
+		textIs("#status", "unsaved changes were kept"),
+		chromedp.Click(css("#save")),
+		textIs("#venue", "Paradiso, Amsterdam"))
+}
+
+// firstRecording is the id of the archive's first recording, as the page's
+// session sees the list.
+func firstRecording(t *testing.T, page context.Context, base string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/recordings", nil)
+	req.AddCookie(sessionCookie(t, page, base))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var list struct {
+		Recordings []struct{ ID string } `json:"recordings"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil || len(list.Recordings) == 0 {
+		t.Fatalf("the list: %v %s", err, body)
+	}
+	return list.Recordings[0].ID
+}
+
+// endSessions ends every session, as when a session expires.
+func endSessions(t *testing.T, dbURL string) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), `DELETE FROM sessions`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return strings.ReplaceAll(string(b), "'", `\u0027`)
+}
