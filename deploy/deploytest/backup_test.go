@@ -201,13 +201,8 @@ func scriptEnv(t *testing.T, dbURL string) []string {
 // restore test checks is not the point here).
 func startPlain(t *testing.T, bin, name, dbURL, uploads, session string) *function {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
+	port, env := functionEnv(t, dbURL, uploads)
 	cmd := exec.Command(filepath.Join(bin, name))
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "BASE_URL="+origin, "UPLOADS_DIR="+uploads, "PORT="+port, "LOG_LEVEL=warn")
+	cmd.Env = append(os.Environ(), env...)
 	return waitFunction(t, &function{process: start(t, cmd), name: name, base: "http://127.0.0.1:" + port, session: session})
 }

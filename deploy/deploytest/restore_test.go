@@ -586,15 +586,22 @@ const origin = "https://archive.test"
 // reads the file as 65532, as Nginx would in the stack.
 func startFunction(t *testing.T, s types.ServiceConfig, bin, name, dbURL, uploads, session string) *function {
 	t.Helper()
+	port, env := functionEnv(t, dbURL, uploads)
+	return waitFunction(t, &function{process: start(t, asService(t, s, env, filepath.Join(bin, name))), name: name,
+		base: "http://127.0.0.1:" + port, session: session})
+}
+
+// functionEnv is a function's configuration for the test: a free port, the
+// database, the uploads folder.
+func functionEnv(t *testing.T, dbURL, uploads string) (port string, env []string) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+	port = fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
-	env := []string{"DATABASE_URL=" + dbURL, "BASE_URL=" + origin, "UPLOADS_DIR=" + uploads, "PORT=" + port, "LOG_LEVEL=warn"}
-	return waitFunction(t, &function{process: start(t, asService(t, s, env, filepath.Join(bin, name))), name: name,
-		base: "http://127.0.0.1:" + port, session: session})
+	return port, []string{"DATABASE_URL=" + dbURL, "BASE_URL=" + origin, "UPLOADS_DIR=" + uploads, "PORT=" + port, "LOG_LEVEL=warn"}
 }
 
 // waitFunction waits until f answers its /healthz.

@@ -25,6 +25,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
+// wordSimilarity is pg_trgm's setting for the <% operator of search.
+const wordSimilarity = "pg_trgm.word_similarity_threshold"
+
 // versionTable records the applied migration, in the connection's schema.
 const versionTable = "schema_version"
 
@@ -73,6 +76,12 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	}
 	if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.Itoa(int(StatementTimeout.Milliseconds()))
+	}
+	// Search forgives a small typo: a word of five letters with one wrong
+	// is about 0.45 similar to the word it misspells, and pg_trgm's default
+	// of 0.6 would forgive nothing so short.
+	if _, set := cfg.ConnConfig.RuntimeParams[wordSimilarity]; !set {
+		cfg.ConnConfig.RuntimeParams[wordSimilarity] = "0.45"
 	}
 	for _, o := range opts {
 		o(cfg)

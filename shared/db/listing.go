@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -17,10 +19,22 @@ const (
 	SortTitle    = "title"
 )
 
+// The ranking's weighted (Bayesian) average: a recording's scores count
+// together with PriorVotes imagined scores of PriorScore, so a few scores
+// move it less than many: one 5 ranks below four 4.5s ((9+5)/4 = 3.5
+// against (9+18)/7 = 3.86), while the plain average and the count are
+// still what the archive shows.
+const (
+	PriorScore = 3
+	PriorVotes = 3
+)
+
+var weightedAverage = fmt.Sprintf(`((%d * %d + s.average * s.count) / (%d + s.count))`, PriorScore, PriorVotes, PriorVotes)
+
 // orderBy maps each sort to its ORDER BY; every one ends in r.id so pages
 // are stable.
 var orderBy = map[string]string{
-	SortScore:    `s.average DESC NULLS LAST, coalesce(s.count, 0) DESC, r.uploaded_at DESC, r.id`,
+	SortScore:    weightedAverage + ` DESC NULLS LAST, coalesce(s.count, 0) DESC, r.uploaded_at DESC, r.id`,
 	SortRecorded: `r.recorded_date DESC NULLS LAST, r.uploaded_at DESC, r.id`,
 	SortUploaded: `r.uploaded_at DESC, r.id`,
 	SortTitle:    `lower(r.title), r.id`,
@@ -35,7 +49,9 @@ type ListQuery struct {
 	Sort   string
 	// UnscoredByViewer keeps only recordings the viewer has not scored.
 	UnscoredByViewer bool
-	// Search matches title, venue, source, notes and file name, any case.
+	// Search keeps the recordings that match every word, in title, venue,
+	// source, notes, file name or the recorded year and month, whatever
+	// the case and accents, forgiving a small typo.
 	Search string
 	Limit  int
 	Offset int
@@ -52,11 +68,18 @@ func (db *DB) ListRecordings(ctx context.Context, q ListQuery) ([]Recording, boo
 	if q.UnscoredByViewer {
 		where = append(where, `mine.score IS NULL`)
 	}
-	if q.Search != "" {
-		args = append(args, "%"+likeEscape(q.Search)+"%")
-		n := fmt.Sprintf("$%d", len(args))
-		where = append(where, `(r.title ILIKE `+n+` OR r.venue ILIKE `+n+` OR r.source ILIKE `+n+
-			` OR r.notes ILIKE `+n+` OR r.original_filename ILIKE `+n+`)`)
+	// Every word must be found in the recording's search document (see
+	// migration 008): as a substring, or, for a word long enough to hold a
+	// typo, by trigram word similarity; the document's trigram index serves
+	// both.
+	for _, word := range searchWords(q.Search) {
+		args = append(args, likeEscape(word))
+		cond := fmt.Sprintf(`%s LIKE '%%' || search_normalise($%d) || '%%'`, searchDocument, len(args))
+		if forgiving(word) {
+			args = append(args, word)
+			cond = fmt.Sprintf(`(%s OR search_normalise($%d) OPERATOR(extensions.<%%) %s)`, cond, len(args), searchDocument)
+		}
+		where = append(where, cond)
 	}
 	sql := recordingSelect
 	if len(where) > 0 {
@@ -79,7 +102,26 @@ func (db *DB) ListRecordings(ctx context.Context, q ListQuery) ([]Recording, boo
 	return list, more, nil
 }
 
-// likeEscape makes s match literally inside an ILIKE pattern.
+// searchDocument is the indexed expression of migration 008.
+const searchDocument = `recording_search_document(r.title, r.venue, r.source, r.notes, r.original_filename, r.recorded_date)`
+
+// MaxSearchWords bounds the words of one search.
+const MaxSearchWords = 8
+
+// likeEscape makes s match literally inside a LIKE pattern.
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// forgiving reports whether a search word may match with a typo: five
+// characters or more, and no digit (a year, a take number or "file2" must
+// match exactly: 2003 is not a typo of 2004).
+func forgiving(word string) bool {
+	return utf8.RuneCountInString(word) >= 5 && strings.IndexFunc(word, unicode.IsDigit) < 0
+}
+
+// searchWords splits a search into its words, at most MaxSearchWords.
+func searchWords(s string) []string {
+	words := strings.Fields(s)
+	return words[:min(len(words), MaxSearchWords)]
 }

@@ -112,6 +112,7 @@ async function load(reset, announce = false) {
   cursor = data.next_cursor || null;
   loadMore.hidden = !cursor;
   $('#caption').textContent = CAPTIONS[sortEl.value];
+  $('#rank-note').hidden = sortEl.value !== 'score';
 
   if (total === 0) showEmpty();
   else { empty.hidden = true; results.hidden = false; }
