@@ -231,7 +231,8 @@ func TestMemberJourney(t *testing.T) {
 	run(t, admin, "find it in the archive",
 		chromedp.Navigate(base+"/"),
 		textIs("tr.recording a.title, .recording a.title", "Rehearsal 1998"),
-		textIs(".recording .scored", "0 of 1 have scored this"))
+		textIs(".recording .scored", "0 of 1 have scored this"),
+		textIs("#count", "1 recording, 1 not yet scored by you"))
 	shots.take(t, admin, "archive")
 	run(t, admin, "open it",
 		chromedp.Click(css(".recording a.title")),
@@ -271,7 +272,14 @@ func TestMemberJourney(t *testing.T) {
 	run(t, admin, "see the ranking",
 		chromedp.Navigate(base+"/"),
 		textIs(".recording .scored", "1 of 1 have scored this"),
-		textIs(".recording .my-score", "4"))
+		textIs(".recording .my-score", "4"),
+		textIs("#count", "1 recording, 0 not yet scored by you"))
+	run(t, admin, "sort by a column heading, both ways",
+		chromedp.Click(css(`button.sort[data-sort="title"]`)),
+		until(`document.querySelector('th[data-sort="title"]').getAttribute('aria-sort') === 'ascending' && new URLSearchParams(location.search).get('sort') === 'title'`),
+		chromedp.Click(css(`button.sort[data-sort="title"]`)),
+		until(`document.querySelector('th[data-sort="title"]').getAttribute('aria-sort') === 'descending' && new URLSearchParams(location.search).get('sort') === '-title'`),
+		textIs(".recording a.title", "Rehearsal 1998"))
 
 	// An admin invites; a second browser joins with the invite.
 	run(t, admin, "create an invite",

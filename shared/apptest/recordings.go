@@ -32,9 +32,11 @@ type Recording struct {
 
 // Page is one page of the recordings list or of the ranking.
 type Page struct {
-	Recordings []Recording `json:"recordings"`
-	NextCursor string      `json:"next_cursor"`
-	Members    int         `json:"members"`
+	Recordings   []Recording `json:"recordings"`
+	NextCursor   string      `json:"next_cursor"`
+	Members      int         `json:"members"`
+	Total        int         `json:"total"`
+	UnscoredByMe int         `json:"unscored_by_me"`
 }
 
 // Titles is the page's titles in order, joined by commas: the order a

@@ -31,17 +31,34 @@ const (
 
 var weightedAverage = fmt.Sprintf(`((%d * %d + s.average * s.count) / (%d + s.count))`, PriorScore, PriorVotes, PriorVotes)
 
-// orderBy maps each sort to its ORDER BY; every one ends in r.id so pages
-// are stable.
-var orderBy = map[string]string{
-	SortScore:    weightedAverage + ` DESC NULLS LAST, coalesce(s.count, 0) DESC, r.uploaded_at DESC, r.id`,
-	SortRecorded: `r.recorded_date DESC NULLS LAST, r.uploaded_at DESC, r.id`,
-	SortUploaded: `r.uploaded_at DESC, r.id`,
-	SortTitle:    `lower(r.title), r.id`,
+// orderBy maps each sort to its ORDER BY in its natural direction (best,
+// newest, A to Z first) and reversed; every one ends in r.id so pages are
+// stable, and what has no value (unscored, undated) comes last both ways.
+var orderBy = map[string][2]string{
+	SortScore: {weightedAverage + ` DESC NULLS LAST, coalesce(s.count, 0) DESC, r.uploaded_at DESC, r.id`,
+		weightedAverage + ` ASC NULLS LAST, coalesce(s.count, 0) ASC, r.uploaded_at ASC, r.id`},
+	SortRecorded: {`r.recorded_date DESC NULLS LAST, r.uploaded_at DESC, r.id`,
+		`r.recorded_date ASC NULLS LAST, r.uploaded_at ASC, r.id`},
+	SortUploaded: {`r.uploaded_at DESC, r.id`, `r.uploaded_at ASC, r.id`},
+	SortTitle:    {`lower(r.title), r.id`, `lower(r.title) DESC, r.id`},
 }
 
-// ValidSort reports whether s is one of the sort orders.
-func ValidSort(s string) bool { _, ok := orderBy[s]; return ok }
+// ValidSort reports whether s is one of the sort orders, reversed by a
+// leading "-" ("-title": Z to A).
+func ValidSort(s string) bool { _, ok := orderBy[strings.TrimPrefix(s, "-")]; return ok }
+
+// order is the ORDER BY of a sort, reversed by a leading "-".
+func order(sort string) (string, bool) {
+	name, reversed := strings.CutPrefix(sort, "-")
+	o, ok := orderBy[name]
+	if !ok {
+		return "", false
+	}
+	if reversed {
+		return o[1], true
+	}
+	return o[0], true
+}
 
 // ListQuery selects a page of recordings.
 type ListQuery struct {
@@ -53,15 +70,29 @@ type ListQuery struct {
 	// source, notes, file name or the recorded year and month, whatever
 	// the case and accents, forgiving a small typo.
 	Search string
-	Limit  int
-	Offset int
+	// Year keeps the recordings recorded that year (0: any).
+	Year int
+	// Venue and Source keep the recordings whose venue or source contains
+	// them, whatever the case and accents ("" for any).
+	Venue, Source string
+	Limit         int
+	Offset        int
+}
+
+// ListPage is one page of the list and what the whole list counts.
+type ListPage struct {
+	Recordings []Recording
+	More       bool // more follow this page
+	// Total is how many recordings match; Unscored how many of those the
+	// viewer has not scored (both 0 on a page past the end).
+	Total, Unscored int
 }
 
 // ListRecordings returns one page and whether more follow, in one query.
-func (db *DB) ListRecordings(ctx context.Context, q ListQuery) ([]Recording, bool, error) {
-	order, ok := orderBy[q.Sort]
+func (db *DB) ListRecordings(ctx context.Context, q ListQuery) (ListPage, error) {
+	order, ok := order(q.Sort)
 	if !ok {
-		return nil, false, fmt.Errorf("list recordings: unknown sort %q", q.Sort)
+		return ListPage{}, fmt.Errorf("list recordings: unknown sort %q", q.Sort)
 	}
 	var where []string
 	args := []any{q.Viewer}
@@ -81,7 +112,19 @@ func (db *DB) ListRecordings(ctx context.Context, q ListQuery) ([]Recording, boo
 		}
 		where = append(where, cond)
 	}
-	sql := recordingSelect
+	if q.Year != 0 {
+		args = append(args, q.Year)
+		where = append(where, fmt.Sprintf(`extract(year FROM r.recorded_date) = $%d`, len(args)))
+	}
+	for _, f := range []struct{ column, value string }{{"r.venue", q.Venue}, {"r.source", q.Source}} {
+		if f.value != "" {
+			args = append(args, likeEscape(f.value))
+			where = append(where, fmt.Sprintf(`search_normalise(%s) LIKE '%%' || search_normalise($%d) || '%%'`, f.column, len(args)))
+		}
+	}
+	// The counts of the whole list come with the page, in the same query.
+	sql := strings.Replace(recordingSelect, "\nFROM recordings r",
+		",\n\tcount(*) OVER (), count(*) FILTER (WHERE mine.score IS NULL) OVER ()\nFROM recordings r", 1)
 	if len(where) > 0 {
 		sql += ` WHERE ` + strings.Join(where, ` AND `)
 	}
@@ -89,17 +132,21 @@ func (db *DB) ListRecordings(ctx context.Context, q ListQuery) ([]Recording, boo
 	sql += fmt.Sprintf(` ORDER BY %s LIMIT $%d OFFSET $%d`, order, len(args)-1, len(args))
 	rows, err := db.q.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, false, fmt.Errorf("list recordings: %w", err)
+		return ListPage{}, fmt.Errorf("list recordings: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Recording, error) { return scanRecording(r) })
+	var page ListPage
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Recording, error) {
+		return scanRecording(r, &page.Total, &page.Unscored)
+	})
 	if err != nil {
-		return nil, false, fmt.Errorf("list recordings: %w", err)
+		return ListPage{}, fmt.Errorf("list recordings: %w", err)
 	}
-	more := len(list) > q.Limit
-	if more {
+	page.More = len(list) > q.Limit
+	if page.More {
 		list = list[:q.Limit]
 	}
-	return list, more, nil
+	page.Recordings = list
+	return page, nil
 }
 
 // searchDocument is the indexed expression of migration 008.

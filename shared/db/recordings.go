@@ -126,14 +126,17 @@ LEFT JOIN (
 ) s ON s.recording_id = r.id
 LEFT JOIN scores mine ON mine.recording_id = r.id AND mine.user_id = $1`
 
-func scanRecording(row pgx.Row) (Recording, error) {
+// scanRecording reads a row of recordingSelect, and extra columns the
+// query adds after it into extra.
+func scanRecording(row pgx.Row, extra ...any) (Recording, error) {
 	var r Recording
 	var my *int16
-	err := row.Scan(&r.ID, &r.Title, &r.OriginalFilename, &r.Format, &r.MIMEType, &r.DurationSeconds,
+	dest := []any{&r.ID, &r.Title, &r.OriginalFilename, &r.Format, &r.MIMEType, &r.DurationSeconds,
 		&r.FileSizeBytes, &r.SHA256, &r.UploadedAt, &r.UploadedBy, &r.UploaderName, &r.RecordedDate,
 		&r.Venue, &r.Source, &r.Notes, &r.Peaks, &r.Copy.Status, &r.Copy.Error, &r.Copy.MIMEType,
 		&r.Copy.Bytes, &r.Copy.LoudnessLUFS, &r.Copy.TruePeakDBTP, &r.Copy.LoudnessRangeLU,
-		&r.Scores.Average, &r.Scores.Count, &r.Scores.Members, &my)
+		&r.Scores.Average, &r.Scores.Count, &r.Scores.Members, &my}
+	err := row.Scan(append(dest, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Recording{}, ErrNoRecording
 	}

@@ -63,12 +63,12 @@ func TestSearchMatchesEveryWordAnywhere(t *testing.T) {
 		{"_", []string{"Rehearsal"}},          // literally, as in its file name
 		{"zeppelin", nil},
 	} {
-		list, _, err := d.ListRecordings(ctx, db.ListQuery{Viewer: u.ID, Sort: db.SortTitle, Search: tt.q, Limit: 50})
+		page, err := d.ListRecordings(ctx, db.ListQuery{Viewer: u.ID, Sort: db.SortTitle, Search: tt.q, Limit: 50})
 		if err != nil {
 			t.Fatalf("search %q: %v", tt.q, err)
 		}
 		var got []string
-		for _, r := range list {
+		for _, r := range page.Recordings {
 			got = append(got, r.Title)
 		}
 		slices.Sort(got)
@@ -114,15 +114,96 @@ func TestRankingWeighsHowManyScored(t *testing.T) {
 	add("four of 4.5", 5, 4, 5, 4)
 	add("four of 4", 4, 4, 4, 4)
 	add("unscored")
-	list, _, err := d.ListRecordings(ctx, db.ListQuery{Viewer: members[0].ID, Sort: db.SortScore, Limit: 10})
-	if err != nil {
+	titles := func(q db.ListQuery) []string {
+		t.Helper()
+		q.Viewer, q.Limit = members[0].ID, 10
+		page, err := d.ListRecordings(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range page.Recordings {
+			got = append(got, r.Title)
+		}
+		return got
+	}
+	if got, want := titles(db.ListQuery{Sort: db.SortScore}), []string{"four of 4.5", "four of 4", "one five", "unscored"}; !slices.Equal(got, want) {
+		t.Fatalf("ranking %q, want %q", got, want)
+	}
+	// Reversed, the weakest first, and still the unscored last.
+	if got, want := titles(db.ListQuery{Sort: "-" + db.SortScore}), []string{"one five", "four of 4", "four of 4.5", "unscored"}; !slices.Equal(got, want) {
+		t.Fatalf("ranking reversed %q, want %q", got, want)
+	}
+}
+
+// TestFiltersAndCounts: year, venue and source narrow the list, every
+// sort goes both ways, and the page says how many match in all and how
+// many of those the viewer has not scored, whatever page it is.
+func TestFiltersAndCounts(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.New(t)
+	ann, _ := d.CreateUser(ctx, "ann@example.org", "Ann", db.RoleMember)
+	add := func(title, venue, source, recorded string) uuid.UUID {
+		t.Helper()
+		sum := sha256.Sum256([]byte(title))
+		r := db.Recording{ID: uuid.New(), Title: title, Venue: venue, Source: source, OriginalFilename: title + ".wav",
+			Format: "wav", MIMEType: "audio/wav", FileSizeBytes: 1, SHA256: sum[:], UploadedAt: time.Now(), UploadedBy: ann.ID}
+		if recorded != "" {
+			day, _ := time.Parse(db.DateLayout, recorded)
+			r.RecordedDate = &day
+		}
+		if err := d.InsertRecording(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		return r.ID
+	}
+	a := add("Alpha", "Paradiso", "DAT", "2003-03-14")
+	add("Bravo", "Melkweg", "cassette", "2003-11-02")
+	add("Charlie", "Köln Kantine", "Cassette (type II)", "2004-05-01")
+	add("Delta", "", "", "")
+	if err := d.SetScore(ctx, a, ann.ID, 4, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, r := range list {
-		got = append(got, r.Title)
-	}
-	if want := []string{"four of 4.5", "four of 4", "one five", "unscored"}; !slices.Equal(got, want) {
-		t.Fatalf("ranking %q, want %q", got, want)
+	for _, tt := range []struct {
+		q        db.ListQuery
+		want     string
+		unscored int
+	}{
+		{db.ListQuery{Sort: db.SortTitle}, "Alpha,Bravo,Charlie,Delta", 3},
+		{db.ListQuery{Sort: "-" + db.SortTitle}, "Delta,Charlie,Bravo,Alpha", 3},
+		{db.ListQuery{Sort: db.SortRecorded}, "Charlie,Bravo,Alpha,Delta", 3},
+		{db.ListQuery{Sort: "-" + db.SortRecorded}, "Alpha,Bravo,Charlie,Delta", 3},
+		{db.ListQuery{Sort: db.SortTitle, Year: 2003}, "Alpha,Bravo", 1},
+		{db.ListQuery{Sort: db.SortTitle, Source: "CASSETTE"}, "Bravo,Charlie", 2},
+		{db.ListQuery{Sort: db.SortTitle, Venue: "koln"}, "Charlie", 1},
+		{db.ListQuery{Sort: db.SortTitle, Year: 2003, Source: "dat"}, "Alpha", 0},
+		{db.ListQuery{Sort: db.SortTitle, Year: 1999}, "", 0},
+	} {
+		q := tt.q
+		q.Viewer, q.Limit = ann.ID, 2
+		var got []string
+		page, err := d.ListRecordings(ctx, q)
+		for ; err == nil; page, err = d.ListRecordings(ctx, q) {
+			for _, r := range page.Recordings {
+				got = append(got, r.Title)
+			}
+			total := len(strings.Split(tt.want, ","))
+			if tt.want == "" {
+				total = 0
+			}
+			if len(page.Recordings) > 0 && (page.Total != total || page.Unscored != tt.unscored) {
+				t.Errorf("%+v, offset %d: %d in all, %d unscored; want %d and %d", tt.q, q.Offset, page.Total, page.Unscored, total, tt.unscored)
+			}
+			if !page.More {
+				break
+			}
+			q.Offset += len(page.Recordings)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, ",") != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.q, strings.Join(got, ","), tt.want)
+		}
 	}
 }

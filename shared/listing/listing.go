@@ -1,5 +1,6 @@
 // Package listing answers the recordings list and the ranking from query
-// parameters: sort, unscored=me, q, limit and cursor.
+// parameters: sort (a leading "-" reverses it), unscored=me, q, year,
+// venue, source, limit and cursor.
 package listing
 
 import (
@@ -29,6 +30,10 @@ type Page struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 	// Members is the number of active members ("of 7").
 	Members int `json:"members"`
+	// Total is how many recordings the list holds, all pages together;
+	// UnscoredByMe how many of those the viewer has not scored.
+	Total        int `json:"total"`
+	UnscoredByMe int `json:"unscored_by_me"`
 }
 
 // Serve answers one page. sort, when not empty, is fixed (the ranking is
@@ -38,15 +43,16 @@ func Serve(w http.ResponseWriter, r *http.Request, database *db.DB, sort string)
 	if err != nil {
 		return err
 	}
-	list, more, err := database.ListRecordings(r.Context(), q)
+	found, err := database.ListRecordings(r.Context(), q)
 	if err != nil {
 		return err
 	}
-	page := Page{Recordings: list}
+	list := found.Recordings
+	page := Page{Recordings: list, Total: found.Total, UnscoredByMe: found.Unscored}
 	if page.Recordings == nil {
 		page.Recordings = []db.Recording{}
 	}
-	if more {
+	if found.More {
 		page.NextCursor = encodeCursor(q.Sort, q.Offset+len(list))
 	}
 	if len(list) > 0 {
@@ -68,7 +74,23 @@ func parse(r *http.Request, sort string) (db.ListQuery, error) {
 		}
 	}
 	if !db.ValidSort(q.Sort) {
-		return q, errs.InvalidField("sort", "sort must be one of score, recorded, uploaded, title.")
+		return q, errs.InvalidField("sort", "sort must be one of score, recorded, uploaded, title, each reversed by a leading -.")
+	}
+	if y := v.Get("year"); y != "" {
+		n, err := strconv.Atoi(y)
+		if err != nil || n < 1900 || n > 2100 {
+			return q, errs.InvalidField("year", "year must be a year like 2003.")
+		}
+		q.Year = n
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"venue", &q.Venue}, {"source", &q.Source}} {
+		*f.dst = strings.TrimSpace(v.Get(f.name))
+		if len(*f.dst) > 200 || !utf8.ValidString(*f.dst) || strings.ContainsRune(*f.dst, 0) {
+			return q, errs.InvalidField(f.name, "The %s filter must be text of at most 200 characters.", f.name)
+		}
 	}
 	switch v.Get("unscored") {
 	case "":

@@ -16,6 +16,11 @@ const CAPTIONS = {
 
 const sortEl = $('#sort');
 const qEl = $('#q');
+const filterEls = { year: $('#year'), venue: $('#venue'), source: $('#source') };
+// reversed: the sort runs the other way (a column heading clicked twice);
+// the API spells it with a leading "-".
+let reversed = false;
+const sortParam = () => (reversed ? '-' : '') + sortEl.value;
 const unscoredEl = $('#unscored');
 const rows = $('#rows');
 const results = $('#results');
@@ -28,18 +33,39 @@ let total = 0;
 
 function readUrl() {
   const p = new URLSearchParams(location.search);
-  sortEl.value = SORTS.includes(p.get('sort')) ? p.get('sort') : 'score';
+  const sort = p.get('sort') || 'score';
+  reversed = sort.startsWith('-');
+  const base = reversed ? sort.slice(1) : sort;
+  sortEl.value = SORTS.includes(base) ? base : 'score';
+  if (!SORTS.includes(base)) reversed = false;
   qEl.value = p.get('q') || '';
+  for (const [k, el] of Object.entries(filterEls)) el.value = p.get(k) || '';
   unscoredEl.checked = p.get('unscored') === 'me';
 }
 
-function writeUrl() {
+// The query of the list as the page shows it, for the API and the address.
+function listParams() {
   const p = new URLSearchParams();
-  if (sortEl.value !== 'score') p.set('sort', sortEl.value);
+  if (sortParam() !== 'score') p.set('sort', sortParam());
   if (qEl.value.trim()) p.set('q', qEl.value.trim());
+  for (const [k, el] of Object.entries(filterEls)) if (el.value.trim()) p.set(k, el.value.trim());
   if (unscoredEl.checked) p.set('unscored', 'me');
-  const qs = p.toString();
+  return p;
+}
+
+function writeUrl() {
+  const qs = listParams().toString();
   history.replaceState(null, '', qs ? `/?${qs}` : '/');
+}
+
+// Column headings sort by their column; again, the other way.
+function renderHeadings() {
+  for (const th of document.querySelectorAll('th[data-sort]')) {
+    const on = th.dataset.sort === sortEl.value;
+    const natural = th.dataset.sort === 'title' ? 'ascending' : 'descending';
+    const other = natural === 'ascending' ? 'descending' : 'ascending';
+    th.setAttribute('aria-sort', on ? (reversed ? other : natural) : 'none');
+  }
 }
 
 function row(r, members) {
@@ -65,7 +91,7 @@ function row(r, members) {
 }
 
 function showEmpty() {
-  const filtered = qEl.value.trim() || unscoredEl.checked;
+  const filtered = qEl.value.trim() || unscoredEl.checked || Object.values(filterEls).some((el) => el.value.trim());
   if (unscoredEl.checked && !qEl.value.trim()) {
     empty.replaceChildren(h('p', {}, 'You have scored every recording. Thank you!'));
   } else if (filtered) {
@@ -83,10 +109,9 @@ function showEmpty() {
 async function load(reset, announce = false) {
   inflight?.abort();
   inflight = new AbortController();
-  const p = new URLSearchParams({ sort: sortEl.value, limit: '50' });
-  const q = qEl.value.trim();
-  if (q) p.set('q', q);
-  if (unscoredEl.checked) p.set('unscored', 'me');
+  const p = listParams();
+  p.set('sort', sortParam());
+  p.set('limit', '50');
   if (!reset && cursor) p.set('cursor', cursor);
 
   loadMore.disabled = true;
@@ -111,7 +136,12 @@ async function load(reset, announce = false) {
   total += list.length;
   cursor = data.next_cursor || null;
   loadMore.hidden = !cursor;
-  $('#caption').textContent = CAPTIONS[sortEl.value];
+  $('#caption').textContent = CAPTIONS[sortEl.value] + (reversed ? ', reversed' : '');
+  renderHeadings();
+  if (reset) {
+    const n = data.total ?? 0;
+    $('#count').textContent = n === 0 ? '' : `${n} recording${n === 1 ? '' : 's'}, ${data.unscored_by_me ?? 0} not yet scored by you`;
+  }
   $('#rank-note').hidden = sortEl.value !== 'score';
 
   if (total === 0) showEmpty();
@@ -132,7 +162,15 @@ readUrl();
 await initNav('archive');
 load(true);
 
-sortEl.addEventListener('change', refresh);
+sortEl.addEventListener('change', () => { reversed = false; refresh(); });
+for (const el of Object.values(filterEls)) el.addEventListener('input', debounce(refresh, 300));
+for (const b of document.querySelectorAll('button.sort')) {
+  b.addEventListener('click', () => {
+    if (sortEl.value === b.dataset.sort) reversed = !reversed;
+    else { sortEl.value = b.dataset.sort; reversed = false; }
+    refresh();
+  });
+}
 unscoredEl.addEventListener('change', refresh);
 qEl.addEventListener('input', debounce(refresh, 300));
 $('#filters').addEventListener('submit', (e) => { e.preventDefault(); refresh(); });

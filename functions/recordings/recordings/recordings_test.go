@@ -43,6 +43,12 @@ func TestListSearchAndPaging(t *testing.T) {
 			{"q=_", ""},
 			{"q=cassette", "Charlie"},
 			{"q=file2", "Charlie"},
+			{"sort=-title", "Delta,Charlie,bravo,alpha"},
+			{"sort=-recorded", "alpha,Delta,bravo,Charlie"},
+			{"year=2001", "Delta"},
+			{"source=CASSETTE", "Charlie"},
+			{"venue=koln&sort=title", "Delta"},
+			{"year=1998&q=take", "alpha"},
 		}
 		for _, tt := range tests {
 			var p apptest.Page
@@ -50,6 +56,22 @@ func TestListSearchAndPaging(t *testing.T) {
 			r.JSON(t, &p)
 			if r.Status != http.StatusOK || p.Titles() != tt.want {
 				t.Errorf("?%s: %d %q, want %q", tt.query, r.Status, p.Titles(), tt.want)
+			}
+			if n := len(p.Recordings); r.Status == http.StatusOK && (p.Total != n || p.UnscoredByMe != n) {
+				t.Errorf("?%s: total %d, unscored by me %d; want %d of each", tt.query, p.Total, p.UnscoredByMe, n)
+			}
+		}
+		for _, bad := range []struct{ query, field string }{
+			{"year=abc", "year"}, {"year=20030", "year"}, {"sort=--title", "sort"}, {"sort=-", "sort"},
+			{"venue=" + strings.Repeat("x", 201), "venue"}, {"source=%00", "source"},
+		} {
+			r := ann.Call("GET", "/api/recordings?"+bad.query, nil)
+			var e struct {
+				Error struct{ Field string } `json:"error"`
+			}
+			r.JSON(t, &e)
+			if r.Status != http.StatusBadRequest || e.Error.Field != bad.field {
+				t.Errorf("?%.40s: %d field %q, want 400 naming %s", bad.query, r.Status, e.Error.Field, bad.field)
 			}
 		}
 		var all []string
