@@ -16,15 +16,16 @@ import (
 )
 
 // TestLinksSurviveSignIn: a signed-out visitor who opens a recording's
-// page, position and all, signs in and lands on that page; and a session
-// that ends while a member edits keeps the edit through the next sign-in.
+// page at a moment (#t=0:03) signs in and lands on that page, playing from
+// that moment, and can copy a link to the moment again; a session that
+// ends while a member edits keeps the edit through the next sign-in.
 func TestLinksSurviveSignIn(t *testing.T) {
 	chromium(t)
 	st, fake := startStack(t)
 	base := st.BaseURL
 	page := tab(t, browser(t))
 	signIn(t, page, base, fake, 1)
-	sent := postWhole(t, base, sessionCookie(t, page, base), noiseWAV(t, "Side A.wav", 100<<10))
+	sent := postWhole(t, base, sessionCookie(t, page, base), noiseWAV(t, "Side A.wav", 600<<10)) // 7 s
 	if sent.status != http.StatusCreated {
 		t.Fatalf("upload: %s", sent)
 	}
@@ -46,7 +47,12 @@ func TestLinksSurviveSignIn(t *testing.T) {
 		chromedp.WaitVisible(css(`button[type=submit]`)),
 		chromedp.Click(css(`button[type=submit]`)),
 		chromedp.WaitVisible(css("#player")),
-		until(`location.pathname + location.search + location.hash === `+jsString(deep)))
+		until(`location.pathname + location.search + location.hash === `+jsString(deep)),
+		// The link's moment: the player starts at 0:03.
+		until(`(() => { const p = document.querySelector('#player'); return p.readyState >= 1 && p.currentTime >= 3 && p.currentTime < 4 })()`))
+	run(t, visitor, "copy a link at the current time",
+		chromedp.Click(css("#copy-link")),
+		until(`/\/recordings\/[0-9a-f-]+#t=0:03$/.test(document.querySelector('#share-link').value) && !document.querySelector('#share-link').hidden`))
 
 	// The session ends while the member edits: the edit is kept.
 	run(t, visitor, "start an edit",

@@ -223,6 +223,35 @@ canvas.addEventListener('keydown', (e) => {
   seekTo(moves[e.key]);
 });
 
+// ---------- links to a moment: /recordings/{id}#t=2:10 ----------
+
+// startAt reads "#t=2:10", "#t=1:02:10" or "#t=130" (seconds); null when
+// the address names no moment.
+function startAt() {
+  const m = /^#t=((?:\d+:){0,2}\d+(?:\.\d+)?)$/.exec(location.hash);
+  if (!m) return null;
+  return m[1].split(':').reduce((total, part) => total * 60 + Number(part), 0);
+}
+
+$('#copy-link').addEventListener('click', async () => {
+  const link = `${location.origin}/recordings/${encodeURIComponent(id)}#t=${formatClock(audio.currentTime)}`;
+  const field = $('#share-link');
+  field.value = link;
+  field.hidden = false;
+  field.select();
+  try {
+    await navigator.clipboard.writeText(link);
+    say('Link copied: it starts at ' + formatClock(audio.currentTime) + '.', 'success');
+  } catch {
+    say('Copy the link shown below the player.', 'info');
+  }
+});
+
+window.addEventListener('hashchange', () => {
+  const t = startAt();
+  if (t !== null) seekTo(t);
+});
+
 // ---------- edit ----------
 
 // An edit the session's end interrupts is kept in this browser and put
@@ -339,6 +368,8 @@ if (rec) {
   renderDetails();
   renderScores();
   showPosition(0);
+  const t = startAt();
+  if (t !== null) seekTo(t);
   const draft = takeDraft();
   if (draft) {
     openEdit(draft);
