@@ -281,7 +281,7 @@ func newHostileFixture(t *testing.T, h *apptest.Harness) *hostileFixture {
 	fx.uploader = h.Browser("192.0.2.200")
 	fx.uploader.SignInAs(fx.users[member])
 	fx.recording = fx.freshRecording()
-	h.WaitJobs() // its listening copy is made
+	h.WaitProcessed(fx.recording) // its listening copy is made
 	fx.inviteID, fx.inviteToken = fx.freshInviteParts()
 	fx.readerToken = fx.insertLink(reader)
 
@@ -332,7 +332,7 @@ func (fx *hostileFixture) freshRecording() string {
 // its processing failed, as an admin may then retry it.
 func (fx *hostileFixture) failedRecording() string {
 	id := fx.freshRecording()
-	fx.h.WaitJobs()
+	fx.h.WaitProcessed(id)
 	if err := fx.h.DB.FailProcessing(context.Background(), uuid.MustParse(id), "a test's failure"); err != nil {
 		fx.t.Fatal(err)
 	}

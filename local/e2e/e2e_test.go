@@ -151,6 +151,7 @@ func startStack(t *testing.T, env ...string) (*stack.Stack, *mailersendfake.Serv
 			"MAILERSEND_API_TOKEN=" + fake.Token,
 			"MAIL_FROM=archive@band.example",
 			"APP_NAME=bandarchive",
+			"WORKER_FFMPEG_NICE=0", // at 19 ffmpeg waits for a busy machine's other work
 		}, env...),
 		Stderr: testWriter{t},
 	})

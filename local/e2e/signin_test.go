@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/jackc/pgx/v5"
 
 	"bandarchive/shared/mail/mailersendfake"
@@ -53,6 +54,22 @@ func TestLinksSurviveSignIn(t *testing.T) {
 	run(t, visitor, "copy a link at the current time",
 		chromedp.Click(css("#copy-link")),
 		until(`/\/recordings\/[0-9a-f-]+#t=0:03$/.test(document.querySelector('#share-link').value) && !document.querySelector('#share-link').hidden`))
+	run(t, visitor, "keys: L goes on, 4 scores, none while typing, ? lists them",
+		until(`(document.activeElement.blur(), true)`),
+		chromedp.KeyEvent("l"),
+		until(`document.querySelector('#player').currentTime >= 6.5`), // 0:03 + 10 s, at the end of 7 s
+		chromedp.KeyEvent("4"),
+		textIs("#status", "your score is 4"),
+		chromedp.Focus(css("#share-link")),
+		chromedp.KeyEvent("5"), // typed into a field: not a score
+		until(`(document.activeElement.blur(), true)`),
+		chromedp.KeyEvent("?"),
+		until(`document.querySelector('#keys').open`),
+		chromedp.KeyEvent(kb.Escape),
+		until(`!document.querySelector('#keys').open`),
+		chromedp.KeyEvent("3"),
+		textIs("#status", "your score is 3"),
+		textIs("#scored", "1 of 1 have scored this"))
 
 	// The session ends while the member edits: the edit is kept.
 	run(t, visitor, "start an edit",

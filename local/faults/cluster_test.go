@@ -234,7 +234,9 @@ func (c *cluster) freeze(t *testing.T) []int {
 	waitFor(t, "every PostgreSQL process stopped", 10*time.Second, func() (bool, string) {
 		var running []string
 		for _, pid := range pids {
-			if st := procState(pid); st != "T" && st != "" {
+			// T: stopped; Z: a backend that exited and waits to be reaped by
+			// the stopped postmaster; "": gone.
+			if st := procState(pid); st != "T" && st != "Z" && st != "" {
 				running = append(running, fmt.Sprintf("%d:%s", pid, st))
 			}
 		}

@@ -156,6 +156,9 @@ func start(progress io.Writer) (*fixture, error) {
 			"DATABASE_URL=" + f.dbURL, "UPLOADS_DIR=" + f.uploads,
 			"UPLOADS_SWEEP_INTERVAL=" + sweepInterval.String(),
 			"ADMIN_EMAIL=" + adminEmail, "MAILERSEND_API_TOKEN=", "BASE_URL=", "LOG_LEVEL=info",
+			// ffmpeg at the worker's own priority: at 19 it waits for a busy
+			// machine's other work, and the tests wait for it.
+			"WORKER_FFMPEG_NICE=0",
 		},
 		Dir:      filepath.Join(root, "stack"),
 		BuildDir: f.bin,

@@ -33,7 +33,8 @@ func (f *fixture) pauseStackWorker(t *testing.T) {
 // startWorker runs a worker with the queue name id.
 func (f *fixture) startWorker(t *testing.T, name, id string, env ...string) *process {
 	t.Helper()
-	return f.startProcess(t, name, app.WorkerName, append([]string{"UPLOADS_DIR=" + f.uploads, "WORKER_ID=" + id}, env...)...)
+	return f.startProcess(t, name, app.WorkerName, append([]string{"UPLOADS_DIR=" + f.uploads, "WORKER_ID=" + id,
+		"WORKER_FFMPEG_NICE=0"}, env...)...)
 }
 
 // kill SIGKILLs a process and waits for it to be gone.

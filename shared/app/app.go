@@ -75,6 +75,7 @@ func (p *Parts) wake(ctx context.Context) {
 // process finds one. id names it in the queue (see worker.Config).
 func (p *Parts) NewWorker(store *storage.Store, id string) (*worker.Worker, error) {
 	ff, ok := media.Find()
+	ff.Nice = p.Config.Worker.Nice
 	return worker.New(worker.Config{
 		DB: p.DB, Store: store, FFmpeg: ff, HasFFmpeg: ok, Log: p.Logger, ID: id,
 		Delivery: &signin.Delivery{DB: p.DB, Mailer: p.Mailer, BaseURL: p.Config.BaseURL,

@@ -167,6 +167,26 @@ func (h *Harness) WaitJobs() {
 	}
 }
 
+// WaitProcessed waits until recording id is processed (ready or failed),
+// failing the test after a minute.
+func (h *Harness) WaitProcessed(id string) {
+	h.T.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var state string
+		if err := h.DB.Pool().QueryRow(context.Background(), `SELECT processing_state FROM recordings WHERE id = $1`, id).Scan(&state); err != nil {
+			h.T.Fatal(err)
+		}
+		if state != db.Pending {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.T.Fatalf("recording %s still pending after a minute", id)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Response is what a client saw.
 type Response struct {
 	Status int
@@ -357,6 +377,7 @@ func (q *QueryCounter) Count() int64 { return q.n.Load() }
 func FFmpeg(tb testing.TB) media.FFmpeg {
 	tb.Helper()
 	ff, ok := media.Find()
+	ff.Nice = 0 // the test waits for it, however busy the machine
 	if !ok {
 		if os.Getenv("CI") != "" {
 			tb.Fatal("ffmpeg is not installed: the worker's tests need Debian's ffmpeg package")

@@ -49,6 +49,11 @@ type Worker struct {
 	// other functions invoke asynchronously after enqueueing a job. Only
 	// on Lambda.
 	Function string `env:"WORKER_FUNCTION"`
+	// Nice is ffmpeg's CPU priority, 0 to 19; above 0 it also gets the
+	// idle I/O class. The default, 19, yields to uploads and playback; 0
+	// runs it as the worker runs (a machine of its own, or tests on a busy
+	// machine).
+	Nice int `env:"WORKER_FFMPEG_NICE" envDefault:"19"`
 }
 
 // Mail configures Mailersend; with no token the dev mailer logs mails.
@@ -98,6 +103,9 @@ func Load(environ []string) (Config, error) {
 	}
 	if c.Storage.MaxChunkBytes < 0 {
 		return Config{}, fmt.Errorf("MAX_CHUNK_BYTES must be positive, got %d", c.Storage.MaxChunkBytes)
+	}
+	if c.Worker.Nice < 0 || c.Worker.Nice > 19 {
+		return Config{}, fmt.Errorf("WORKER_FFMPEG_NICE must be 0 to 19, got %d", c.Worker.Nice)
 	}
 	if c.Storage.TrashRetention < 0 {
 		return Config{}, fmt.Errorf("UPLOADS_TRASH_RETENTION must not be negative, got %s", c.Storage.TrashRetention)

@@ -63,6 +63,9 @@ type Analysis struct {
 // FFmpeg runs the ffmpeg and ffprobe binaries.
 type FFmpeg struct {
 	FFmpeg, FFprobe string
+	// Nice is ffmpeg's CPU priority (0 to 19); above 0 it also runs in the
+	// idle I/O class.
+	Nice int
 }
 
 // Find returns the ffmpeg on PATH, or ok false where there is none (AWS
@@ -73,7 +76,7 @@ func Find() (f FFmpeg, ok bool) {
 	if err1 != nil || err2 != nil {
 		return FFmpeg{}, false
 	}
-	return FFmpeg{FFmpeg: ff, FFprobe: fp}, true
+	return FFmpeg{FFmpeg: ff, FFprobe: fp, Nice: 19}, true
 }
 
 // Analyse decodes src once: loudness, waveform and length.
@@ -95,7 +98,7 @@ func (f FFmpeg) Analyse(ctx context.Context, src string) (Analysis, error) {
 	if err := cmd.Start(); err != nil {
 		return Analysis{}, fmt.Errorf("start ffmpeg: %w", err)
 	}
-	lower(cmd.Process.Pid)
+	f.lower(cmd.Process.Pid)
 	peaks, seconds, readErr := waveform.FromSamples(ctx, out, rate)
 	if readErr != nil {
 		io.Copy(io.Discard, out)
@@ -136,7 +139,7 @@ func (f FFmpeg) Transcode(ctx context.Context, src, dst string, a Analysis) erro
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start ffmpeg: %w", err)
 	}
-	lower(cmd.Process.Pid)
+	f.lower(cmd.Process.Pid)
 	if err := f.wait(ctx, cmd, stderr); err != nil {
 		return err
 	}
@@ -218,11 +221,14 @@ func (f FFmpeg) wait(ctx context.Context, cmd *exec.Cmd, stderr *tail) error {
 	return nil
 }
 
-// lower puts a started process at the lowest CPU priority (nice 19) and in
-// the idle I/O class, so uploads and playback go first. Failing that, it
-// runs at normal priority: slower for others, not wrong.
-func lower(pid int) {
-	syscall.Setpriority(syscall.PRIO_PROCESS, pid, 19)
+// lower puts a started process at priority Nice and, above 0, in the idle
+// I/O class, so uploads and playback go first. Failing that, it runs at
+// normal priority: slower for others, not wrong.
+func (f FFmpeg) lower(pid int) {
+	if f.Nice <= 0 {
+		return
+	}
+	syscall.Setpriority(syscall.PRIO_PROCESS, pid, f.Nice)
 	const whoProcess, classIdle = 1, 3 // ioprio_set(2): IOPRIO_WHO_PROCESS, IOPRIO_CLASS_IDLE
 	syscall.Syscall(syscall.SYS_IOPRIO_SET, whoProcess, uintptr(pid), classIdle<<13)
 }

@@ -223,6 +223,36 @@ canvas.addEventListener('keydown', (e) => {
   seekTo(moves[e.key]);
 });
 
+// ---------- keys ----------
+
+// Space, J, K, L, 1–5 and ? act on the player and the score, but never
+// while the member types, nor with a modifier (the browser's own keys).
+function typing(el) {
+  return el instanceof HTMLElement && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+}
+
+document.addEventListener('keydown', (e) => {
+  if (!rec || e.ctrlKey || e.metaKey || e.altKey || typing(e.target) || $('#keys').open) return;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  if (key === ' ' && e.target instanceof HTMLButtonElement) return; // Space presses the button
+  const act = {
+    ' ': () => (audio.paused ? audio.play().catch(() => {}) : audio.pause()),
+    k: () => audio.pause(),
+    j: () => seekTo(audio.currentTime - 10),
+    l: () => seekTo(audio.currentTime + 10),
+    '?': () => $('#keys').showModal(),
+  }[key];
+  if (act) {
+    e.preventDefault();
+    act();
+    return;
+  }
+  if (/^[1-5]$/.test(key)) {
+    e.preventDefault();
+    document.querySelector(`#my-score button.star[data-score="${key}"]`)?.click();
+  }
+});
+
 // ---------- links to a moment: /recordings/{id}#t=2:10 ----------
 
 // startAt reads "#t=2:10", "#t=1:02:10" or "#t=130" (seconds); null when
