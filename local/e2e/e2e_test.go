@@ -299,14 +299,10 @@ func TestMemberJourney(t *testing.T) {
 		chromedp.Click(css("#join-submit")),
 		textIs("#sent-message", "on its way"))
 	shots.take(t, guest, "join")
-	joinLink := mailersendfake.Link(t, fake.WaitSent(t, 2, time.Minute)[1], base+"/auth/verify/")
-	run(t, guest, "join",
-		chromedp.Navigate(joinLink),
-		chromedp.WaitVisible(css(`button[type=submit]`)),
-		chromedp.Click(css(`button[type=submit]`)),
+	run(t, guest, "join", append(confirmLink(mailedLink(t, fake, base, 2)),
 		chromedp.WaitVisible(css("#sort")),
 		textIs("header", "The Drummer"),
-		textIs(".recording .scored", "1 of 2 have scored this"))
+		textIs(".recording .scored", "1 of 2 have scored this"))...)
 
 	run(t, admin, "sign out",
 		chromedp.Click(css("#logout")),

@@ -7,13 +7,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/jackc/pgx/v5"
-
-	"bandarchive/shared/mail/mailersendfake"
 )
 
 // TestLinksSurviveSignIn: a signed-out visitor who opens a recording's
@@ -38,19 +35,13 @@ func TestLinksSurviveSignIn(t *testing.T) {
 	run(t, visitor, "open a deep link signed out",
 		chromedp.Navigate(base+deep),
 		chromedp.WaitVisible(css("#email")),
-		until(`location.pathname === '/login' && new URLSearchParams(location.search).get('next') === `+jsString(deep)),
-		chromedp.SendKeys(css("#email"), "admin@band.example"),
-		chromedp.Click(css("#send-link")),
-		textIs("#status", "on its way"))
-	link := mailersendfake.Link(t, fake.WaitSent(t, 2, time.Minute)[1], base+"/auth/verify/")
-	run(t, visitor, "sign in from the mail",
-		chromedp.Navigate(link),
-		chromedp.WaitVisible(css(`button[type=submit]`)),
-		chromedp.Click(css(`button[type=submit]`)),
+		until(`location.pathname === '/login' && new URLSearchParams(location.search).get('next') === `+jsString(deep)))
+	run(t, visitor, "ask for a link", askForLink()...)
+	run(t, visitor, "sign in from the mail", append(confirmLink(mailedLink(t, fake, base, 2)),
 		chromedp.WaitVisible(css("#player")),
 		until(`location.pathname + location.search + location.hash === `+jsString(deep)),
 		// The link's moment: the player starts at 0:03.
-		until(`(() => { const p = document.querySelector('#player'); return p.readyState >= 1 && p.currentTime >= 3 && p.currentTime < 4 })()`))
+		until(`(() => { const p = document.querySelector('#player'); return p.readyState >= 1 && p.currentTime >= 3 && p.currentTime < 4 })()`))...)
 	run(t, visitor, "copy a link at the current time",
 		chromedp.Click(css("#copy-link")),
 		until(`/\/recordings\/[0-9a-f-]+#t=0:03$/.test(document.querySelector('#share-link').value) && !document.querySelector('#share-link').hidden`))
@@ -80,21 +71,15 @@ func TestLinksSurviveSignIn(t *testing.T) {
 	run(t, visitor, "save after the session ended",
 		chromedp.Click(css("#save")),
 		chromedp.WaitVisible(css("#email")),
-		until(`location.pathname === '/login' && new URLSearchParams(location.search).get('expired') === '1'`),
-		chromedp.SendKeys(css("#email"), "admin@band.example"),
-		chromedp.Click(css("#send-link")),
-		textIs("#status", "on its way"))
-	link = mailersendfake.Link(t, fake.WaitSent(t, 3, time.Minute)[2], base+"/auth/verify/")
-	run(t, visitor, "sign in again, and find the edit",
-		chromedp.Navigate(link),
-		chromedp.WaitVisible(css(`button[type=submit]`)),
-		chromedp.Click(css(`button[type=submit]`)),
+		until(`location.pathname === '/login' && new URLSearchParams(location.search).get('expired') === '1'`))
+	run(t, visitor, "ask for a link again", askForLink()...)
+	run(t, visitor, "sign in again, and find the edit", append(confirmLink(mailedLink(t, fake, base, 3)),
 		chromedp.WaitVisible(css("#edit-venue")),
 		until(`location.pathname === '/recordings/`+id+`'`),
 		until(`document.querySelector('#edit-venue').value === 'Paradiso, Amsterdam'`),
 		textIs("#status", "unsaved changes were kept"),
 		chromedp.Click(css("#save")),
-		textIs("#venue", "Paradiso, Amsterdam"))
+		textIs("#venue", "Paradiso, Amsterdam"))...)
 }
 
 // firstRecording is the id of the archive's first recording, as the page's

@@ -116,18 +116,34 @@ func TestUploadSurvivesADroppedLine(t *testing.T) {
 // signIn signs in as the admin with the nth mail the fake caught.
 func signIn(t *testing.T, ctx context.Context, base string, fake *mailersendfake.Server, nth int) {
 	t.Helper()
-	run(t, ctx, "ask for a link",
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(css("#email")),
+	run(t, ctx, "ask for a link", append([]chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/login"),
+		chromedp.WaitVisible(css("#email"))}, askForLink()...)...)
+	run(t, ctx, "sign in", append(confirmLink(mailedLink(t, fake, base, nth)), chromedp.WaitVisible(css("#sort")))...)
+}
+
+// askForLink asks for the admin's sign-in link on the sign-in page.
+func askForLink() []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
 		chromedp.SendKeys(css("#email"), "admin@band.example"),
 		chromedp.Click(css("#send-link")),
-		textIs("#status", "on its way"))
-	link := mailersendfake.Link(t, fake.WaitSent(t, nth, time.Minute)[nth-1], base+"/auth/verify/")
-	run(t, ctx, "sign in",
+		textIs("#status", "on its way"),
+	}
+}
+
+// mailedLink is the sign-in link of the nth mail the fake caught.
+func mailedLink(t *testing.T, fake *mailersendfake.Server, base string, nth int) string {
+	t.Helper()
+	return mailersendfake.Link(t, fake.WaitSent(t, nth, time.Minute)[nth-1], base+"/auth/verify/")
+}
+
+// confirmLink opens a mailed link and presses its Sign in button.
+func confirmLink(link string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
 		chromedp.Navigate(link),
 		chromedp.WaitVisible(css(`button[type=submit]`)),
 		chromedp.Click(css(`button[type=submit]`)),
-		chromedp.WaitVisible(css("#sort")))
+	}
 }
 
 // noiseWAV writes a WAV file of about size bytes of random samples (each

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -134,12 +135,14 @@ func (db *DB) EnqueuePending(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// CopyFile is what serving a listening copy needs.
+// CopyFile is what serving a listening copy needs, in one query (a
+// player asks for many ranges).
 type CopyFile struct {
-	Status   string
-	MIMEType string
-	Bytes    int64
-	SHA256   []byte // the original's: the copy changes when it does
+	Status     string
+	MIMEType   string
+	Bytes      int64
+	SHA256     []byte // the original's: the copy changes when it does
+	UploadedAt time.Time
 }
 
 // Copy returns the state of a recording's listening copy.
@@ -147,8 +150,8 @@ func (db *DB) Copy(ctx context.Context, id uuid.UUID) (CopyFile, error) {
 	var c CopyFile
 	var mime *string
 	var n *int64
-	err := db.q.QueryRow(ctx, `SELECT processing_state, listen_mime_type, listen_bytes, sha256
-		FROM recordings WHERE id = $1`, id).Scan(&c.Status, &mime, &n, &c.SHA256)
+	err := db.q.QueryRow(ctx, `SELECT processing_state, listen_mime_type, listen_bytes, sha256, uploaded_at
+		FROM recordings WHERE id = $1`, id).Scan(&c.Status, &mime, &n, &c.SHA256, &c.UploadedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return CopyFile{}, ErrNoRecording
 	}

@@ -33,10 +33,7 @@ type Rows struct {
 // deletion), and removed once older than keep when it does not. Processes
 // sharing the folder may sweep at once: each step tolerates the others'.
 func (s *Store) Sweep(ctx context.Context, rows Rows, now time.Time, grace, keep time.Duration, log *slog.Logger) error {
-	stale := func(path string) bool {
-		info, err := os.Stat(path)
-		return err == nil && now.Sub(info.ModTime()) > grace
-	}
+	stale := func(path string) bool { return older(path, now, grace) }
 	tmps, err := os.ReadDir(filepath.Join(s.dir, tmpDir))
 	if err != nil {
 		return err

@@ -58,12 +58,8 @@ func (h *handler) listen(w http.ResponseWriter, r *http.Request) error {
 		}
 		return errs.Errorf(errs.NotReady, "%s", msg)
 	}
-	rec, err := h.DB.File(r.Context(), id)
-	if err != nil {
-		return err
-	}
 	return h.serve(w, r, served{
-		mime: c.MIMEType, etag: "listen-" + hex.EncodeToString(rec.SHA256), modified: rec.UploadedAt,
+		mime: c.MIMEType, etag: "listen-" + hex.EncodeToString(c.SHA256), modified: c.UploadedAt,
 		rel: storage.RelCopyPath(id, media.CopyExt), path: h.Store.CopyPath(id, media.CopyExt),
 	})
 }
