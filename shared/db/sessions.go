@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"bandarchive/shared/errs"
 )
 
 // touchEvery limits last_seen_at writes to one per session per interval.
@@ -44,6 +46,68 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
+}
+
+// Device is one signed-in session as its member sees it. The id names
+// the session but signs nobody in: only the token's hash does, and that
+// never leaves the database.
+type Device struct {
+	ID         uuid.UUID `json:"id"`
+	UserAgent  string    `json:"user_agent"`
+	IP         string    `json:"ip"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	// Current is the session of the request that asked.
+	Current bool `json:"current"`
+}
+
+// Devices lists a user's live sessions, the one whose token hash is
+// current first, then the most recently seen.
+func (db *DB) Devices(ctx context.Context, user uuid.UUID, current []byte, now time.Time) ([]Device, error) {
+	rows, err := db.q.Query(ctx, `SELECT id, user_agent, ip, created_at, last_seen_at, token_hash = $2
+		FROM sessions WHERE user_id = $1 AND expires_at > $3
+		ORDER BY token_hash = $2 DESC, last_seen_at DESC, id`, user, current, now)
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	devices, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Device, error) {
+		var d Device
+		err := r.Scan(&d.ID, &d.UserAgent, &d.IP, &d.CreatedAt, &d.LastSeenAt, &d.Current)
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	return devices, nil
+}
+
+// ErrNoDevice: no session of the member's has that id.
+var ErrNoDevice = errs.Errorf(errs.NotFound, "None of your signed-in devices has that id.")
+
+// SignOutDevice ends one of user's sessions by its id and reports whether
+// it was the one whose token hash is current. Another member's session is
+// ErrNoDevice, as one that does not exist.
+func (db *DB) SignOutDevice(ctx context.Context, user, id uuid.UUID, current []byte) (bool, error) {
+	var was bool
+	err := db.q.QueryRow(ctx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2 RETURNING token_hash = $3`,
+		id, user, current).Scan(&was)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, ErrNoDevice
+	}
+	if err != nil {
+		return false, fmt.Errorf("sign out device %s: %w", id, err)
+	}
+	return was, nil
+}
+
+// SignOutOthers ends every session of user's but the current one and
+// returns how many ended.
+func (db *DB) SignOutOthers(ctx context.Context, user uuid.UUID, current []byte) (int, error) {
+	tag, err := db.q.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2`, user, current)
+	if err != nil {
+		return 0, fmt.Errorf("sign out other devices: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // PruneExpired deletes expired sessions and login links older than a day;

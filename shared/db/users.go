@@ -65,17 +65,39 @@ func (db *DB) CreateUser(ctx context.Context, email, displayName, role string) (
 	return u, nil
 }
 
-// DisableUser stops a user from signing in; their sessions stop working at
-// once because every request re-checks the user.
+// DisableUser stops a user from signing in: their sessions end and their
+// unused sign-in links die at once, and their scores stop counting. An
+// admin does it through ChangeMember, which also keeps the band an admin.
 func (db *DB) DisableUser(ctx context.Context, id uuid.UUID, now time.Time) error {
-	tag, err := db.q.Exec(ctx, `UPDATE users SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL`, id, now)
-	if err != nil {
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var email string
+		err := tx.QueryRow(ctx, `SELECT email FROM users WHERE id = $1 AND disabled_at IS NULL FOR UPDATE`, id).Scan(&email)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNoMember
+		}
+		if err != nil {
+			return err
+		}
+		return disable(ctx, tx, id, email, now)
+	})
+	if err != nil && !errors.Is(err, ErrNoMember) {
 		return fmt.Errorf("disable user %s: %w", id, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return ErrNoMember
+	return err
+}
+
+// SetDisplayName changes a member's name (already validated) and returns
+// the member.
+func (db *DB) SetDisplayName(ctx context.Context, id uuid.UUID, name string) (User, error) {
+	u, err := scanUser(db.q.QueryRow(ctx, `UPDATE users AS u SET display_name = $2 WHERE id = $1
+		RETURNING `+userColumns, id, name))
+	if errors.Is(err, errNoUser) {
+		return User{}, ErrNoMember
 	}
-	return nil
+	if err != nil {
+		return User{}, fmt.Errorf("rename user %s: %w", id, err)
+	}
+	return u, nil
 }
 
 // ActiveMembers counts users who are not disabled ("5 of 7 have scored").

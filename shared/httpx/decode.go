@@ -100,3 +100,28 @@ func PathUUID(r *http.Request, name string, notFound error) (uuid.UUID, error) {
 	}
 	return id, nil
 }
+
+// DecodeFields reads a small JSON object into the targets of fields, each
+// a pointer to a pointer (&in.Role of a Role *string), which stays nil for
+// a field the object leaves out. A field not in fields, a null, or a value
+// of the wrong type is refused, naming the field. An empty object (or
+// null) changes nothing.
+func DecodeFields(w http.ResponseWriter, r *http.Request, fields map[string]any) error {
+	var raw map[string]json.RawMessage
+	if err := DecodeJSON(w, r, &raw); err != nil {
+		return err
+	}
+	for name, v := range raw {
+		target, ok := fields[name]
+		if !ok {
+			return errs.InvalidField(name, "The field %q cannot be changed here.", name)
+		}
+		if string(v) == "null" {
+			return errs.InvalidField(name, "The field %q needs a value.", name)
+		}
+		if err := json.Unmarshal(v, target); err != nil {
+			return errs.InvalidField(name, "The field %q has a value of the wrong kind.", name)
+		}
+	}
+	return nil
+}

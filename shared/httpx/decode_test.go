@@ -164,3 +164,52 @@ func TestDecodeInput(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeFields(t *testing.T) {
+	for _, tt := range []struct {
+		name, body    string
+		wantField     string // "" for success
+		wantRole      *string
+		wantDisabled  *bool
+		wantBadStatus bool // refused before the fields are looked at
+	}{
+		{name: "both", body: `{"role":"admin","disabled":true}`, wantRole: ptr("admin"), wantDisabled: ptr(true)},
+		{name: "one left out stays nil", body: `{"disabled":false}`, wantDisabled: ptr(false)},
+		{name: "empty object", body: `{}`},
+		{name: "null body", body: `null`},
+		{name: "unknown field", body: `{"email":"a@b.example"}`, wantField: "email"},
+		{name: "null value", body: `{"role":null}`, wantField: "role"},
+		{name: "wrong type", body: `{"disabled":"yes"}`, wantField: "disabled"},
+		{name: "nested object", body: `{"role":{"$ne":1}}`, wantField: "role"},
+		{name: "not an object", body: `[1]`, wantBadStatus: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("PATCH", "/", strings.NewReader(tt.body))
+			r.Header.Set("Content-Type", "application/json")
+			var role *string
+			var disabled *bool
+			err := httpx.DecodeFields(httptest.NewRecorder(), r, map[string]any{"role": &role, "disabled": &disabled})
+			e := errs.As(err)
+			switch {
+			case tt.wantBadStatus:
+				if e == nil || e.Code != errs.Invalid || e.Field != "" {
+					t.Fatalf("err = %v, want invalid without a field", err)
+				}
+			case tt.wantField != "":
+				if e == nil || e.Code != errs.Invalid || e.Field != tt.wantField {
+					t.Fatalf("err = %v, want invalid naming %q", err, tt.wantField)
+				}
+			case err != nil:
+				t.Fatalf("err = %v, want none", err)
+			case !same(role, tt.wantRole) || !same(disabled, tt.wantDisabled):
+				t.Fatalf("role %v disabled %v, want %v %v", role, disabled, tt.wantRole, tt.wantDisabled)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func same[T comparable](a, b *T) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
