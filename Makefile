@@ -44,6 +44,7 @@ test: pg-start ## Vet, check formatting and run every test against real PostgreS
 bench: pg-start ## Run the benchmarks against real PostgreSQL (figures: README, Performance)
 	$(WITH_DB) go test -run '^$$' -bench SendLink -benchtime 400x -count 3 ./local/
 	$(WITH_DB) go test -run '^$$' -bench ListByScore -benchtime 3000x -count 3 ./local/
+	$(WITH_DB) go run ./local/archivebench -recordings 2000 -loads 9 -rounds 40
 	$(WITH_DB) go run ./local/uploadbench -mb $(BENCH_UPLOAD_MB) -runs 3 -tus-mib 1,4,8,16
 	$(WITH_DB) go run ./local/uploadbench -transcode -mb $(BENCH_UPLOAD_MB) -runs 3
 
