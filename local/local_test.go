@@ -210,10 +210,13 @@ func TestDevServerServesThePages(t *testing.T) {
 		{"/admin/invites", `id="create-invite"`, 200},
 		{"/assets/app.css", ".link-page", 200},
 		{"/favicon.svg", "<svg", 200},
-		{"/assets/", "", 404},
-		{"/index.html", "", 404},
-		{"/recordings/abc/extra", "", 404},
-		{"/nothing", "", 404},
+		{"/assets/", `"not_found"`, 404},
+		{"/api/nothing", `"not_found"`, 404},
+		{"/auth/nothing", `"not_found"`, 404},
+		{"/index.html", "<h1>Page not found</h1>", 404},
+		{"/recordings/abc/extra", "<h1>Page not found</h1>", 404},
+		{"/recordingz", "<h1>Page not found</h1>", 404},
+		{"/foo/bar", "<h1>Page not found</h1>", 404},
 	}
 	for _, tt := range tests {
 		r := h.Do(apptest.NewRequest(t, "GET", tt.path, nil))

@@ -284,9 +284,20 @@ func TestPagesUnderTheLambdaRuntimeEmulator(t *testing.T) {
 	if got := get("/healthz"); got.StatusCode != 200 || !strings.Contains(got.Body, `"ok"`) {
 		t.Errorf("GET /healthz: %d %s, want 200 ok without a database", got.StatusCode, got.Body)
 	}
-	for _, path := range []string{"/nothing", "/index.html", "/api/me", "/assets/"} {
+	// Under a catch-all route every other path reaches the function: the
+	// API's paths get the JSON 404, a person's the not-found page.
+	for _, path := range []string{"/api/me", "/api/nothing", "/auth/nothing", "/assets/"} {
 		if got := get(path); got.StatusCode != 404 || !strings.Contains(got.Body, `"not_found"`) {
 			t.Errorf("GET %s: %d %s, want a JSON 404", path, got.StatusCode, got.Body)
+		}
+	}
+	notFound, err := os.ReadFile(filepath.Join("..", "web", routes.NotFoundPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/nothing", "/index.html", "/recordingz", "/foo/bar"} {
+		if got := get(path); got.StatusCode != 404 || got.Body != string(notFound) || got.Headers["Content-Type"] != "text/html; charset=utf-8" {
+			t.Errorf("GET %s: %d %v %q, want 404 and web/%s", path, got.StatusCode, got.Headers, got.Body, routes.NotFoundPage)
 		}
 	}
 	if !strings.Contains(e.logs.String(), `"function":"pages"`) {

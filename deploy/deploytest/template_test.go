@@ -93,8 +93,9 @@ func apiPath(p string) string {
 
 // wantEvents are the HttpApi routes ("METHOD /path") a function of
 // template.yaml must have: its rows of the route table; for the pages
-// function each page of the page table and each static prefix (a folder
-// as a greedy path); none for migrate, which only the operator invokes.
+// function each page of the page table, each static prefix (a folder
+// as a greedy path) and the catch-all $default route, for the not-found
+// page; none for migrate, which only the operator invokes.
 func wantEvents(function string) []string {
 	var want []string
 	switch function {
@@ -108,6 +109,7 @@ func wantEvents(function string) []string {
 			}
 			want = append(want, "GET "+prefix)
 		}
+		want = append(want, "ANY $default")
 	case migrateFunction, workerFunction:
 	default:
 		for _, r := range routes.For(function) {

@@ -135,6 +135,8 @@ type data struct {
 	HSTS            string
 	MaxBodyBytes    int64
 	TooLargeMessage string
+	APIPrefixes     []string
+	NotFoundPage    string // its path, "/404.html"
 }
 
 // Render writes the config for c to w.
@@ -248,6 +250,16 @@ func prepare(c Config, table []routes.Route) (data, error) {
 			errs = append(errs, fmt.Errorf("header %s has a character Nginx would misread", name))
 		}
 		d.SecurityHeaders = append(d.SecurityHeaders, header{name, h.Get(name)})
+	}
+	for _, prefix := range routes.APIPrefixes {
+		if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") || !literalPath.MatchString(prefix) {
+			errs = append(errs, fmt.Errorf("API prefix %q is not a plain folder path", prefix))
+		}
+		d.APIPrefixes = append(d.APIPrefixes, prefix)
+	}
+	d.NotFoundPage = "/" + routes.NotFoundPage
+	if !literalPath.MatchString(d.NotFoundPage) {
+		errs = append(errs, fmt.Errorf("not-found page %q is not a plain path", routes.NotFoundPage))
 	}
 	d.MaxBodyBytes = c.MaxUploadBytes + limits.FormOverhead
 	d.TooLargeMessage = limits.TooLargeMessage(c.MaxUploadBytes)

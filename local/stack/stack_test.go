@@ -79,28 +79,51 @@ func TestStack(t *testing.T) {
 
 	t.Run("paths in no route reach no function", func(t *testing.T) {
 		c := c.with(t)
+		notFoundPage, err := os.ReadFile(filepath.Join("..", "..", "web", routes.NotFoundPage))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const (
+			nginxOwn = iota // Nginx's own 404
+			apiJSON         // the API's JSON 404
+			notFound        // the not-found page
+		)
 		for _, tt := range []struct {
 			method, path string
-			json         bool // the API's JSON 404
+			want         int
 		}{
-			{"GET", "/api/nothing", true},
-			{"POST", "/api/nothing", true},
-			{"GET", "/auth/whatever", true},
-			{"GET", "/api/recordings/x/y/z", true},
-			{"GET", "/api/recordings/", true},
-			{"GET", "/auth/verify/", true},
-			{"GET", "/_recordings/x/original.wav", false},
-			{"GET", "/index.html", false},
-			{"GET", "/join/", false},
-			{"GET", "/assets/", false},
-			{"GET", "/nothing", false},
+			{"GET", "/api/nothing", apiJSON},
+			{"POST", "/api/nothing", apiJSON},
+			{"GET", "/auth/whatever", apiJSON},
+			{"GET", "/api/recordings/x/y/z", apiJSON},
+			{"GET", "/api/recordings/", apiJSON},
+			{"GET", "/auth/verify/", apiJSON},
+			{"GET", "/_recordings/x/original.wav", nginxOwn},
+			{"GET", "/assets/", nginxOwn},
+			{"GET", "/assets/nothing.js", nginxOwn},
+			{"GET", "/" + routes.NotFoundPage, nginxOwn},
+			{"GET", "/index.html", notFound},
+			{"GET", "/join/", notFound},
+			{"GET", "/nothing", notFound},
+			{"GET", "/recordingz", notFound},
+			{"GET", "/foo/bar", notFound},
+			{"GET", "/recordings/x/extra", notFound},
 		} {
 			resp, body := c.do(tt.method, tt.path, nil, nil)
 			if resp.StatusCode != http.StatusNotFound {
 				t.Errorf("%s %s: status %d, want 404", tt.method, tt.path, resp.StatusCode)
 			}
-			if tt.json && errorCode(body) != "not_found" {
+			isPage := bytes.Equal(body, notFoundPage)
+			if tt.want == apiJSON && errorCode(body) != "not_found" {
 				t.Errorf("%s %s: body %s, want the JSON not_found error", tt.method, tt.path, body)
+			}
+			if isPage != (tt.want == notFound) {
+				t.Errorf("%s %s: body is web/%s: %v, want %v", tt.method, tt.path, routes.NotFoundPage, isPage, tt.want == notFound)
+			}
+			if tt.want == notFound {
+				if ct, csp := resp.Header.Get("Content-Type"), resp.Header.Get("Content-Security-Policy"); ct != "text/html; charset=utf-8" || csp == "" {
+					t.Errorf("%s %s: Content-Type %q, Content-Security-Policy %q; want an HTML page with the security headers", tt.method, tt.path, ct, csp)
+				}
 			}
 			id := resp.Header.Get("X-Request-Id")
 			if up := c.accessLog(id)["upstream"]; up != "" {

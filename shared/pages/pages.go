@@ -3,8 +3,9 @@
 // into the pages function (package web) on AWS Lambda. Nginx serves the
 // same table in production, and the three answer alike: each page from its
 // file, the static prefixes as files (no directory listings), revalidated
-// on every use (Cache-Control: no-cache, and an ETag), anything else a JSON
-// 404.
+// on every use (Cache-Control: no-cache, and an ETag); a path under the
+// API's prefixes or the static ones that nothing answers is a JSON 404, and
+// any other path the page of routes.NotFoundPage with status 404.
 package pages
 
 import (
@@ -14,6 +15,7 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,10 +30,11 @@ import (
 const Function = "pages"
 
 // Handler serves the pages and static files of fsys, rooted like web/. A
-// file fsys lacks (web/ missing, say) is a JSON 404 like any other path.
+// file fsys lacks (web/ missing, say) is a JSON 404, and so is every path
+// when fsys lacks the not-found page too.
 func Handler(fsys fs.FS) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", httpx.NotFoundHandler())
+	mux.Handle("/", notFound(fsys))
 	for _, p := range routes.Pages() {
 		mux.Handle("GET "+p.Path, serveFile(fsys, func(*http.Request) string { return p.File }))
 	}
@@ -63,6 +66,50 @@ func serveFile(fsys fs.FS, name func(*http.Request) string) http.Handler {
 		http.ServeContent(w, r, file, time.Time{}, bytes.NewReader(body))
 		return nil
 	})
+}
+
+// notFound answers a path no page or static file takes: the API's JSON
+// 404 under the API's prefixes, where a script is asking; elsewhere a
+// person is (a stale link, a typo), who gets the not-found page, with
+// status 404 and a way home, whatever the method (as Nginx answers).
+func notFound(fsys fs.FS) http.Handler {
+	api := httpx.NotFoundHandler()
+	return httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if forScripts(r.URL.Path) {
+			api.ServeHTTP(w, r)
+			return nil
+		}
+		body, err := readFile(fsys, routes.NotFoundPage)
+		if errors.Is(err, fs.ErrNotExist) {
+			api.ServeHTTP(w, r)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Header().Set("Cache-Control", "no-cache")
+		w.WriteHeader(http.StatusNotFound)
+		if r.Method != http.MethodHead {
+			w.Write(body)
+		}
+		return nil
+	})
+}
+
+// forScripts reports whether path is one only scripts and programs ask
+// for: the API's, the health check's, the static files'.
+func forScripts(path string) bool {
+	if routes.UnderAPI(path) || path == routes.HealthPath {
+		return true
+	}
+	for _, prefix := range routes.StaticPrefixes {
+		if path == prefix || strings.HasSuffix(prefix, "/") && strings.HasPrefix(path, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // readFile reads a regular file of fsys; a directory, or a name fs.FS

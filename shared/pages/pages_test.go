@@ -44,7 +44,7 @@ func TestEmbeddedCopyIsTheDirectory(t *testing.T) {
 	if !slices.Equal(embedded, onDisk) {
 		t.Errorf("web.FS() holds %v, web/ holds %v: widen the //go:embed patterns in web/web.go", embedded, onDisk)
 	}
-	for _, p := range routes.Pages() {
+	for _, p := range append(routes.Pages(), routes.Page{Path: "(not found)", File: routes.NotFoundPage}) {
 		if !slices.Contains(embedded, p.File) {
 			t.Errorf("page %s: %s is not embedded", p.Path, p.File)
 		}
@@ -105,17 +105,54 @@ func TestHandler(t *testing.T) {
 			check("/assets/api.js", "assets/api.js", "text/javascript")
 			check("/favicon.svg", "favicon.svg", "image/svg+xml")
 
+			// Scripts ask for these: the API's JSON 404.
 			for _, c := range []struct{ method, path string }{
-				{"GET", "/assets/"}, {"GET", "/assets/nothing.js"}, {"GET", "/index.html"}, {"GET", "/admin/invites.html"},
-				{"GET", "/admin/"}, {"GET", "/recordings/abc/extra"}, {"GET", "/nothing"}, {"GET", "/web.go"},
-				{"GET", "/maxlength_test.go"}, {"POST", "/login"},
+				{"GET", "/assets/"}, {"GET", "/assets/nothing.js"}, {"POST", "/assets/app.css"}, {"POST", "/favicon.svg"},
+				{"GET", "/api/nothing"}, {"POST", "/api/nothing"}, {"GET", "/auth/whatever"}, {"GET", "/api/"},
+				{"POST", "/healthz"},
 			} {
 				got := do(h, c.method, c.path)
 				if got.Code != 404 || !strings.Contains(got.Body.String(), `"not_found"`) {
 					t.Errorf("%s %s: %d %q, want a JSON 404", c.method, c.path, got.Code, got.Body.String())
 				}
 			}
+			// A person follows these: the page that says so, with a way home.
+			notFound, err := os.ReadFile(filepath.Join(webDir, routes.NotFoundPage))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct{ method, path string }{
+				{"GET", "/recordingz"}, {"GET", "/foo/bar"}, {"GET", "/index.html"}, {"GET", "/admin/invites.html"},
+				{"GET", "/admin/"}, {"GET", "/recordings/abc/extra"}, {"GET", "/nothing"}, {"GET", "/web.go"},
+				{"GET", "/maxlength_test.go"}, {"GET", "/" + routes.NotFoundPage}, {"GET", "/apix"}, {"GET", "/favicon.svg/x"}, {"POST", "/login"},
+			} {
+				got := do(h, c.method, c.path)
+				if got.Code != 404 || got.Body.String() != string(notFound) || got.Header().Get("Content-Type") != "text/html; charset=utf-8" {
+					t.Errorf("%s %s: %d, Content-Type %q, %q; want 404 and web/%s", c.method, c.path, got.Code, got.Header().Get("Content-Type"), got.Body.String(), routes.NotFoundPage)
+				}
+			}
+			if head := do(h, "HEAD", "/nothing"); head.Code != 404 || head.Body.Len() != 0 {
+				t.Errorf("HEAD /nothing: %d, %d bytes; want 404 without a body", head.Code, head.Body.Len())
+			}
 		})
+	}
+}
+
+// TestNotFoundPageLeadsHome: the not-found page is a page like the
+// others (their stylesheet, no script) with a link to the archive.
+func TestNotFoundPageLeadsHome(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(webDir, routes.NotFoundPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, want := range []string{"<title>Page not found", `href="/assets/app.css"`, "<h1>Page not found</h1>", `href="/"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("web/%s lacks %s", routes.NotFoundPage, want)
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Errorf("web/%s has a script; it needs none", routes.NotFoundPage)
 	}
 }
 
@@ -124,7 +161,7 @@ func TestHandler(t *testing.T) {
 func TestHandlerWithoutFiles(t *testing.T) {
 	for name, fsys := range map[string]fs.FS{"missing directory": os.DirFS(filepath.Join(t.TempDir(), "web")), "empty": fstest.MapFS{}} {
 		h := pages.Handler(fsys)
-		for _, path := range []string{"/", "/login", "/assets/app.css", "/favicon.svg"} {
+		for _, path := range []string{"/", "/login", "/assets/app.css", "/favicon.svg", "/nothing"} {
 			got := do(h, "GET", path)
 			if got.Code != 404 || !strings.Contains(got.Body.String(), `"not_found"`) {
 				t.Errorf("%s: GET %s: %d %q, want a JSON 404", name, path, got.Code, got.Body.String())

@@ -142,3 +142,23 @@ func Pages() []Page { return append([]Page(nil), pages...) }
 // StaticPrefixes are the paths of web/ served as files (scripts, styles,
 // icons).
 var StaticPrefixes = []string{"/assets/", "/favicon.svg"}
+
+// APIPrefixes are where the API lives: a path under one of them that no
+// route answers is the API's JSON 404, never a page.
+var APIPrefixes = []string{"/api/", "/auth/"}
+
+// NotFoundPage is the file under web/ that answers a path that is neither
+// a page, nor a static file, nor under APIPrefixes: a person who followed
+// a stale link or mistyped an address gets a page with a way home, with
+// status 404.
+const NotFoundPage = "404.html"
+
+// UnderAPI reports whether path lies under one of APIPrefixes.
+func UnderAPI(path string) bool {
+	for _, p := range APIPrefixes {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
