@@ -237,7 +237,7 @@ func TestMemberJourney(t *testing.T) {
 	shots.take(t, admin, "archive")
 	run(t, admin, "open it",
 		chromedp.Click(css(".recording a.title")),
-		chromedp.WaitVisible(css("#player")))
+		chromedp.WaitVisible(css("#waveform")))
 
 	// Play and seek: the position moves and the server answered a range.
 	run(t, admin, "play and seek",

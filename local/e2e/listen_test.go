@@ -39,7 +39,7 @@ func TestAIFFPlaysItsListeningCopy(t *testing.T) {
 	id := recordingIDOf(t, page, ".upload-item a.upload-link")
 	run(t, page, "open its page",
 		chromedp.Navigate(base+"/recordings/"+id),
-		chromedp.WaitVisible(css("#player")),
+		chromedp.WaitVisible(css("#waveform")),
 		// The copy is made within seconds; the page switches to it by itself.
 		untilWithin(`document.querySelector('#player').src.endsWith('/listen')`, time.Minute),
 		textIs("#playing-text", "listening copy"),

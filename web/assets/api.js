@@ -50,10 +50,12 @@ export function sessionEnded() {
 }
 
 // Pages register what to keep (an unsaved edit, say) before the session's
-// end sends the person to sign in.
-const beforeSignIn = [];
-export function onSessionEnd(keep) {
-  beforeSignIn.push(keep);
+// end sends the person to sign in; a page's registration ends with its
+// signal, when the member moves to another page.
+const beforeSignIn = new Set();
+export function onSessionEnd(keep, signal) {
+  beforeSignIn.add(keep);
+  signal?.addEventListener('abort', () => beforeSignIn.delete(keep), { once: true });
 }
 
 // The sign-in page's address, carrying this page (path, filters and

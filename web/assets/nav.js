@@ -1,6 +1,6 @@
 // nav.js: loads the signed-in member (/api/me) and renders the header nav.
-// Every member page awaits initNav() before loading its own data, so a
-// signed-out visitor is sent to /login before anything else is asked for.
+// The shell awaits initNav() before it mounts a page, so a signed-out
+// visitor is sent to /login before anything else is asked for.
 import { api, signInURL } from './api.js';
 import { h, say } from './ui.js';
 
@@ -20,6 +20,7 @@ export async function initNav(current) {
   const links = [
     ['archive', '/', 'Archive'],
     ['upload', '/upload', 'Upload'],
+    ['band', '/band', 'Band'],
   ];
   if (me.user.role === 'admin') links.push(['invites', '/admin/invites', 'Invites']);
 
@@ -39,11 +40,26 @@ export async function initNav(current) {
   const nav = document.getElementById('nav');
   nav.replaceChildren(
     h('ul', {}, links.map(([key, href, text]) =>
-      h('li', {}, h('a', { href, 'aria-current': key === current ? 'page' : null }, text)))));
+      h('li', {}, h('a', { href, 'data-key': key, 'aria-current': key === current ? 'page' : null }, text)))));
   // Name and sign-out sit beside the nav (not in it) so that on phones they
   // can share the brand's row while the links get a row of their own.
   nav.after(h('div', { class: 'who' },
-    h('span', { class: 'name', title: me.user.email }, me.user.display_name || me.user.email),
+    h('a', { class: 'name', href: '/account', 'data-key': 'account', title: `${me.user.email}: my account`, 'aria-current': current === 'account' ? 'page' : null },
+      me.user.display_name || me.user.email),
     logout));
   return me;
+}
+
+// markCurrent moves aria-current="page" to the link of the page shown.
+export function markCurrent(key) {
+  for (const a of document.querySelectorAll('.site-header a[data-key]')) {
+    if (a.dataset.key === key) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+// showName puts a changed display name in the header.
+export function showName(name) {
+  const a = document.querySelector('.site-header a.name');
+  if (a && name) a.textContent = name;
 }

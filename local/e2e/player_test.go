@@ -1,0 +1,123 @@
+package e2e
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"bandarchive/shared/apptest"
+)
+
+// audio is the player's element, in every member page's dock.
+const audio = `document.querySelector('#player')`
+
+// TestPlayerKeepsPlaying walks through the archive while a recording
+// plays: the same audio element keeps playing, its position advancing;
+// "Play all" moves on to the next recording at the end; the lock screen
+// names what plays; Space toggles playback except in a text field; a
+// reload comes back to the same recording, paused where it was; "Score as
+// you listen" scores what plays with the 1–5 keys.
+func TestPlayerKeepsPlaying(t *testing.T) {
+	chromium(t)
+	st, fake := startStack(t)
+	base := st.BaseURL
+	page := tab(t, browser(t))
+	signIn(t, page, base, fake, 1)
+	session := sessionCookie(t, page, base)
+	ids := map[string]string{}
+	for _, r := range []struct {
+		title   string
+		seconds int
+	}{{"A first", 30}, {"B second", 4}, {"C third", 5}} {
+		ids[r.title] = uploadTo(t, st, session, map[string]string{"title": r.title}, r.title+".wav", apptest.WAV(8000*r.seconds, 8000))
+	}
+
+	run(t, page, "play the list",
+		chromedp.Navigate(base+"/?sort=title"),
+		until(`document.querySelectorAll('#rows tr.recording').length === 3`),
+		chromedp.Click(css("#play-all")),
+		untilWithin(playing(0.5), 30*time.Second),
+		textIs(".dock-title", "A first"),
+		textIs(".dock-sub", "1 of 3"),
+		until(`navigator.mediaSession.metadata?.title === 'A first' && navigator.mediaSession.metadata.album !== undefined`),
+		until(`navigator.mediaSession.playbackState === 'playing'`),
+		// A mark on this document: a full page load would lose it.
+		until(`(window.sameDocument = true)`))
+
+	at := value[float64](t, page, audio+`.currentTime`)
+	run(t, page, "open another recording's page: the player plays on",
+		chromedp.Click(css(fmt.Sprintf(`tr[data-id=%q] a.title`, ids["B second"]))),
+		until(`location.pathname === '/recordings/`+ids["B second"]+`'`),
+		textIs("#title", "B second"),
+		untilWithin(playing(at+1), 30*time.Second),
+		until(`window.sameDocument === true`),
+		textIs(".dock-title", "A first"))
+
+	at = value[float64](t, page, audio+`.currentTime`)
+	run(t, page, "back to the list by the nav: it plays on",
+		chromedp.Click(css(`#nav a[href="/"]`)),
+		until(`location.pathname === '/' && document.querySelectorAll('#rows tr.recording').length === 3`),
+		untilWithin(playing(at+1), 30*time.Second),
+		until(`window.sameDocument === true`),
+		// The row playing is marked.
+		until(`document.querySelector('tr.playing')?.dataset.id === '`+ids["A first"]+`'`))
+
+	at = value[float64](t, page, audio+`.currentTime`)
+	run(t, page, "the back button: the recording's page again, still playing",
+		chromedp.NavigateBack(),
+		until(`location.pathname === '/recordings/`+ids["B second"]+`'`),
+		textIs("#title", "B second"),
+		untilWithin(playing(at+1), 30*time.Second),
+		until(`window.sameDocument === true`))
+
+	run(t, page, "Space pauses and plays; typed in a field it is a space",
+		until(`(document.activeElement.blur(), true)`),
+		chromedp.KeyEvent(" "),
+		until(audio+`.paused`),
+		chromedp.KeyEvent(" "),
+		until(`!`+audio+`.paused`),
+		chromedp.Click(css("#edit")),
+		chromedp.WaitVisible(css("#edit-venue")),
+		chromedp.Focus(css("#edit-venue")),
+		chromedp.KeyEvent(" "),
+		until(`document.querySelector('#edit-venue').value === ' '`),
+		until(`!`+audio+`.paused`),
+		chromedp.KeyEvent(kb.Escape))
+
+	run(t, page, "at the end of a recording, the list moves on",
+		until(`(`+audio+`.currentTime = `+audio+`.duration - 0.5, true)`),
+		untilWithin(`document.querySelector('.dock-title').textContent === 'B second'`, 30*time.Second),
+		textIs(".dock-sub", "2 of 3"),
+		until(`navigator.mediaSession.metadata?.title === 'B second'`),
+		until(audio+`.src.includes('`+ids["B second"]+`')`),
+		untilWithin(playing(0.2), 30*time.Second))
+
+	run(t, page, "a reload keeps the place, paused",
+		until(`(`+audio+`.currentTime = 1.5, true)`),
+		until(audio+`.currentTime >= 1.5`),
+		chromedp.Reload(),
+		textIs(".dock-title", "B second"),
+		until(`window.sameDocument === undefined`), // it was a real reload
+		untilWithin(audio+`.readyState >= 1 && `+audio+`.paused && `+audio+`.currentTime >= 1.4`, 30*time.Second),
+		textIs(".dock-sub", "2 of 3"))
+
+	run(t, page, "score as you listen",
+		chromedp.Click(css(`#nav a[href="/"]`)),
+		until(`document.querySelectorAll('#rows tr.recording').length === 3`),
+		chromedp.Click(css("#score-listen")),
+		until(`!document.querySelector('.dock-score').hidden`),
+		untilWithin(playing(0.2), 30*time.Second),
+		until(`(document.activeElement.blur(), true)`),
+		chromedp.KeyEvent("4"),
+		untilWithin(`(document.querySelector('tr.playing .my-score')?.textContent || '').includes('4')`, 30*time.Second),
+		until(`document.querySelector('.dock-score button.star[aria-pressed="true"]')?.dataset.score === '4'`))
+	newShots(t).take(t, page, "player")
+}
+
+// playing is true once the player plays past from seconds.
+func playing(from float64) string {
+	return fmt.Sprintf(`!%[1]s.paused && !%[1]s.error && %[1]s.currentTime > %[2]f`, audio, from)
+}
