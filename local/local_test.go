@@ -254,4 +254,16 @@ func TestInvokeWorkerMailsWhatSendLinkQueued(t *testing.T) {
 		!strings.Contains(stderr.String(), "/auth/verify/") {
 		t.Fatalf("the worker printed %q; its log has no mailed link:\n%s", out.String(), stderr.String())
 	}
+	// And the link once more, on a plain line a terminal makes clickable:
+	// the very link of the mail, exactly once.
+	var lines []string
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.HasPrefix(l, "Sign in: ") {
+			lines = append(lines, strings.TrimPrefix(l, "Sign in: "))
+		}
+	}
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "http://localhost:8080/auth/verify/") ||
+		!strings.Contains(stderr.String(), `"text":"`) || !strings.Contains(stderr.String(), lines[0]+`\n`) {
+		t.Fatalf("printed the links %q, want the mail's one link once:\n%s", lines, stderr.String())
+	}
 }

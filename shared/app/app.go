@@ -107,11 +107,12 @@ func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
 }
 
 // NewSender picks the mailer from the configuration: Mailersend with a
-// token, else the dev mailer that writes links to the log.
-func NewSender(cfg config.Config, log *slog.Logger) mail.Sender {
+// token, else the dev mailer that writes mails to the log and each link
+// as a plain "Sign in: <url>" line to stderr.
+func NewSender(cfg config.Config, log *slog.Logger, stderr io.Writer) mail.Sender {
 	if cfg.Mail.APIToken == "" {
 		log.Warn("MAILERSEND_API_TOKEN is not set: mails are written to this log instead of sent")
-		return mail.NewLogSender(log)
+		return mail.NewLogSender(log, stderr)
 	}
 	return mail.NewMailersend(mail.MailersendConfig{
 		APIURL: cfg.Mail.APIURL, Token: cfg.Mail.APIToken,
@@ -136,7 +137,7 @@ func Open(ctx context.Context, function string, environ []string, stderr io.Writ
 		database.Close()
 		return nil, err
 	}
-	p := NewParts(cfg, database, log, NewSender(cfg, log), time.Now)
+	p := NewParts(cfg, database, log, NewSender(cfg, log, stderr), time.Now)
 	if cfg.OnLambda() && cfg.Worker.Function != "" {
 		if p.Wake, err = lambdaWake(ctx, cfg.Worker.Function, log); err != nil {
 			database.Close()

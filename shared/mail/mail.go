@@ -19,6 +19,10 @@ type Message struct {
 	Text    string
 	HTML    string
 	Tags    []string // Mailersend tags, for grouping in its dashboard
+	// Link is the address the mail asks its reader to open (the sign-in
+	// link, also in Text and HTML), or empty. Only the dev mailer uses it:
+	// it prints the link where a developer can click it.
+	Link string
 }
 
 // Sender delivers one message. Implementations own retries: a caller calls

@@ -75,5 +75,6 @@ func (d *Delivery) message(to string, t auth.Token, joining bool) mailpkg.Messag
 		HTML: fmt.Sprintf(`<p>%s</p><p><a href="%s">Sign in</a></p><p>%s</p>`,
 			html.EscapeString(intro), link, html.EscapeString(outro)),
 		Tags: []string{"sign-in"},
+		Link: link,
 	}
 }
