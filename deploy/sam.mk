@@ -12,7 +12,7 @@ SAM_GO_BUILD = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc
 sam_build = $(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: sam build sets it, or pass ARTIFACTS_DIR=<dir>))$(SAM_GO_BUILD) -o '$(ARTIFACTS_DIR)/bootstrap' ./functions/$(1)
 
 .PHONY: build-SendLinkFunction build-VerifyFunction build-SessionFunction build-InvitesFunction \
-	build-UploadFunction build-RecordingsFunction build-ScoresFunction build-PagesFunction \
+	build-UploadFunction build-RecordingsFunction build-ScoresFunction build-BandFunction build-PagesFunction \
 	build-MigrateFunction build-WorkerFunction sam-build-check
 
 build-SendLinkFunction:
@@ -38,6 +38,9 @@ build-RecordingsFunction:
 
 build-ScoresFunction:
 	$(call sam_build,scores)
+
+build-BandFunction:
+	$(call sam_build,band)
 
 build-PagesFunction:
 	$(call sam_build,pages)

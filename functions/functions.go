@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 
+	"bandarchive/functions/band/band"
 	"bandarchive/functions/invites/invites"
 	"bandarchive/functions/recordings/recordings"
 	"bandarchive/functions/scores/scores"
@@ -31,7 +32,7 @@ var builders = map[string]app.Builder{
 		return verify.NewHandler(verify.Deps{DB: p.DB, Sessions: p.Sessions, AppName: p.Config.AppName, Now: p.Now}), nil
 	},
 	routes.Session: func(p *app.Parts) (http.Handler, error) {
-		return session.NewHandler(session.Deps{DB: p.DB, Sessions: p.Sessions}), nil
+		return session.NewHandler(session.Deps{DB: p.DB, Sessions: p.Sessions, Now: p.Now}), nil
 	},
 	routes.Invites: func(p *app.Parts) (http.Handler, error) {
 		return invites.NewHandler(invites.Deps{DB: p.DB, Sessions: p.Sessions, SignIn: p.SignIn,
@@ -57,6 +58,9 @@ var builders = map[string]app.Builder{
 	},
 	routes.Scores: func(p *app.Parts) (http.Handler, error) {
 		return scores.NewHandler(scores.Deps{DB: p.DB, Sessions: p.Sessions, Now: p.Now}), nil
+	},
+	routes.Band: func(p *app.Parts) (http.Handler, error) {
+		return band.NewHandler(band.Deps{DB: p.DB, Sessions: p.Sessions, Now: p.Now}), nil
 	},
 }
 

@@ -125,6 +125,9 @@ type hostileSpec struct {
 	// answer are headers the sane answer (spec.ok) carries; "*" is any
 	// value but none.
 	answer map[string]string
+	// takes are JSON fields the route reads that hostile bodies use as
+	// unknown ones elsewhere ("role"): such a body is sane here.
+	takes []string
 }
 
 var hostileSpecs = map[string]hostileSpec{
@@ -135,10 +138,18 @@ var hostileSpecs = map[string]hostileSpec{
 	"POST /auth/verify/{token}": {auth: signedOut, reads: readsNothing, ok: http.StatusSeeOther, html: true},
 	"GET /api/me":               {auth: member, reads: readsNothing, ok: http.StatusOK},
 	"POST /auth/logout":         {auth: signedOut, reads: readsNothing, ok: http.StatusNoContent},
-	"POST /api/invites":         {auth: admin, reads: readsNothing, ok: http.StatusCreated},
-	"GET /api/invites":          {auth: admin, reads: readsNothing, ok: http.StatusOK},
-	"DELETE /api/invites/{id}":  {auth: admin, reads: readsNothing, ok: http.StatusNoContent},
-	"GET /auth/join/{token}":    {auth: signedOut, reads: readsNothing, ok: http.StatusOK},
+	"GET /api/account":          {auth: member, reads: readsNothing, ok: http.StatusOK},
+	"PATCH /api/account": {auth: member, reads: readsJSON, ok: http.StatusOK, sane: func(*hostileFixture) ([]byte, string) {
+		return []byte(`{"display_name":"A name"}`), "application/json"
+	}},
+	// The wildcard is another session of the asker's own.
+	"DELETE /api/account/sessions/{id}": {auth: member, reads: readsNothing, ok: http.StatusNoContent},
+	// It signs out the fixture's uploader too, who signs in again to upload.
+	"POST /api/account/sign-out-others": {auth: member, reads: readsNothing, ok: http.StatusOK},
+	"POST /api/invites":                 {auth: admin, reads: readsNothing, ok: http.StatusCreated},
+	"GET /api/invites":                  {auth: admin, reads: readsNothing, ok: http.StatusOK},
+	"DELETE /api/invites/{id}":          {auth: admin, reads: readsNothing, ok: http.StatusNoContent},
+	"GET /auth/join/{token}":            {auth: signedOut, reads: readsNothing, ok: http.StatusOK},
 	"POST /auth/join/{token}": {auth: signedOut, reads: readsInput, ok: http.StatusAccepted, sane: func(fx *hostileFixture) ([]byte, string) {
 		return jsonBody(map[string]string{"email": fx.unique("joiner") + "@band.example", "display_name": "Joiner"}), "application/json"
 	}},
@@ -182,6 +193,10 @@ var hostileSpecs = map[string]hostileSpec{
 		return []byte(`{"score":4}`), "application/json"
 	}},
 	"DELETE /api/scores/{recording_id}": {auth: member, reads: readsNothing, ok: http.StatusOK},
+	"GET /api/band":                     {auth: member, reads: readsNothing, ok: http.StatusOK},
+	// The wildcard is a member of the band's own, whom no case signs in.
+	"PATCH /api/band/members/{id}": {auth: admin, reads: readsJSON, ok: http.StatusOK, takes: []string{"role"},
+		sane: func(*hostileFixture) ([]byte, string) { return []byte(`{"role":"member"}`), "application/json" }},
 }
 
 // gate is the answer the session check gives who before the route's own
@@ -259,7 +274,8 @@ type hostileFixture struct {
 	linker      db.User // whose fresh links the POST cases consume
 	uploader    *apptest.Browser
 	uaUser      db.User
-	uaToken     string // a link mailed by send-link, for the User-Agent case
+	bandmate    db.User // the member the band's admin cases change
+	uaToken     string  // a link mailed by send-link, for the User-Agent case
 
 	tusContent []byte         // a WAV file of a few chunks' worth: each fresh upload's length
 	uploads    map[who]string // an upload of member and of admin no case writes to (HEAD, refusals)
@@ -277,6 +293,7 @@ func newHostileFixture(t *testing.T, h *apptest.Harness) *hostileFixture {
 	fx.users[prober] = h.User("prober@band.example", "Prober", db.RoleMember)
 	fx.users[other] = h.User("other@band.example", "Other", db.RoleMember)
 	fx.users[hoarder] = h.User("hoarder@band.example", "Hoarder", db.RoleMember)
+	fx.bandmate = h.User("bandmate@band.example", "Bandmate", db.RoleMember)
 
 	fx.uploader = h.Browser("192.0.2.200")
 	fx.uploader.SignInAs(fx.users[member])
@@ -324,8 +341,23 @@ func (fx *hostileFixture) freshWAV() []byte {
 }
 
 // freshRecording uploads a recording as the member and returns its id.
+// The uploader signs in anew each time: a case may have signed out every
+// other session of the member's.
 func (fx *hostileFixture) freshRecording() string {
+	fx.uploader.SignInAs(fx.users[member])
 	return fx.uploader.UploadOK(nil, "take.wav", fx.freshWAV()).ID
+}
+
+// session starts a session of u's, as on another device, and returns its
+// id.
+func (fx *hostileFixture) session(u db.User) string {
+	var id string
+	err := fx.h.DB.Pool().QueryRow(context.Background(), `INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_seen_at)
+		VALUES (gen_random_uuid(), $1, $2, $3, $4, $3) RETURNING id`, auth.NewToken().Hash(), u.ID, fx.h.Clock.Now(), fx.h.Clock.Now().Add(time.Hour)).Scan(&id)
+	if err != nil {
+		fx.t.Fatalf("start a session: %v", err)
+	}
+	return id
 }
 
 // failedRecording uploads a recording and, once it is processed, marks
@@ -455,6 +487,14 @@ func (fx *hostileFixture) fill(as who, method, path, fill string, spend bool) st
 				return fx.freshUpload(as)
 			}
 			return fx.uploads[as]
+		case name == "id" && strings.HasPrefix(path, "/api/account/sessions/"):
+			u, ok := fx.users[as]
+			if !ok {
+				u = fx.bandmate // signed out: refused before any session is looked at
+			}
+			return fx.session(u)
+		case name == "id" && strings.HasPrefix(path, "/api/band/members/"):
+			return fx.bandmate.ID.String()
 		case name == "id" && strings.HasPrefix(path, "/api/recordings/"), name == "recording_id":
 			if method == http.MethodDelete && path == "/api/recordings/{id}" && spend {
 				return fx.freshRecording()
@@ -820,6 +860,9 @@ func genericCases(fx *hostileFixture, r routes.Route, spec hostileSpec) []hostil
 				status = b.input
 			case readsJSON:
 				status, field = b.json, b.jsonField
+				if slices.Contains(spec.takes, field) {
+					status = spec.ok
+				}
 			case readsMultipart:
 				status = b.upload
 			case readsNoBody:
@@ -1081,6 +1124,45 @@ func (fx *hostileFixture) aimedCases() []hostile {
 	}
 	cs = append(cs, hostile{name: "If-None-Match not UTF-8", as: member, method: "GET", path: "/api/recordings/{id}/audio",
 		header: map[string]string{"If-None-Match": "\"\xff\"", "If-Range": "\xff"}, raw: true, want: 200})
+
+	// The band: roles are admin or member, disabled is true or false; an
+	// admin cannot disable themself, nor leave the band without an active
+	// admin (the fixture's admin is the only one once the bandmate is not).
+	members := "/api/band/members/{id}"
+	for _, v := range []string{`"owner"`, `""`, `"Admin"`, `"admin "`, `1`, `true`, `null`, `["admin"]`, `"admin\u0000"`} {
+		row(admin, "PATCH", members, "role "+v, []byte(`{"role":`+v+`}`), j, 400, "role")
+	}
+	for _, v := range []string{`"yes"`, `1`, `null`, `"true"`, `{}`} {
+		row(admin, "PATCH", members, "disabled "+v, []byte(`{"disabled":`+v+`}`), j, 400, "disabled")
+	}
+	row(admin, "PATCH", members, "display_name is not the admin's to change", []byte(`{"display_name":"X"}`), j, 400, "display_name")
+	row(admin, "PATCH", members, "the bandmate a member again", []byte(`{"role":"member"}`), j, 200, "")
+	row(admin, "PATCH", members, "disable the bandmate", []byte(`{"disabled":true}`), j, 200, "")
+	row(admin, "PATCH", members, "enable the bandmate", []byte(`{"disabled":false,"role":"member"}`), j, 200, "")
+	self := fx.users[admin].ID.String()
+	for _, c := range []struct{ name, body string }{
+		{"disable myself", `{"disabled":true}`},
+		{"unmake the last admin", `{"role":"member"}`},
+	} {
+		cs = append(cs, hostile{name: c.name, as: admin, method: "PATCH", path: members, fill: self,
+			body: []byte(c.body), ctype: j, raw: true, want: http.StatusConflict, code: "conflict"})
+	}
+
+	// My account: a display name is held to the join form's rules; nothing
+	// else of mine can be changed here (not my role, nor my email).
+	for what, name := range badNames {
+		row(member, "PATCH", "/api/account", "display name with "+what, jsonBody(map[string]string{"display_name": name}), j, 400, "display_name")
+	}
+	row(member, "PATCH", "/api/account", "display name of invalid UTF-8 bytes", []byte("{\"display_name\":\"Ann\xff\xfe\"}"), j, 200, "")
+	row(member, "PATCH", "/api/account", "display name with tabs and newlines is folded", []byte(`{"display_name":"Ann\t\n  Smith"}`), j, 200, "")
+	for _, f := range []string{"role", "email", "id", "disabled"} {
+		row(member, "PATCH", "/api/account", "field "+f+" cannot be changed", []byte(`{"`+f+`":"admin"}`), j, 400, f)
+	}
+	row(member, "PATCH", "/api/account", "display name as a number", []byte(`{"display_name":5}`), j, 400, "display_name")
+	row(member, "PATCH", "/api/account", "display name null", []byte(`{"display_name":null}`), j, 400, "display_name")
+	// Another member's session is not mine to end: as if there were none.
+	cs = append(cs, hostile{name: "another member's session", as: member, method: "DELETE", path: "/api/account/sessions/{id}",
+		fill: fx.session(fx.bandmate), raw: true, want: http.StatusNotFound, code: "not_found"})
 
 	// Logging out with a cookie that is not a token.
 	cs = append(cs, hostile{name: "logout with a cookie of invalid bytes", as: signedOut, method: "POST", path: "/auth/logout",

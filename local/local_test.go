@@ -86,6 +86,10 @@ func TestInvokeCommittedEvents(t *testing.T) {
 		"verify/sign-in.json":         {404, 404},
 		"session/me.json":             {401, 200},
 		"session/logout.json":         {204, 204},
+		"session/account.json":        {401, 200},
+		"session/rename.json":         {401, 200},
+		"session/signout-one.json":    {401, 404}, // the sample id names no session
+		"session/signout-others.json": {401, 200},
 		"invites/create.json":         {401, 201},
 		"invites/list.json":           {401, 200},
 		"invites/revoke.json":         {401, 404},
@@ -108,6 +112,8 @@ func TestInvokeCommittedEvents(t *testing.T) {
 		"scores/ranking.json":         {401, 200},
 		"scores/set.json":             {401, 404},
 		"scores/clear.json":           {401, 404},
+		"band/list.json":              {401, 200},
+		"band/change.json":            {401, 404}, // the sample id names nobody
 	}
 	files, _ := filepath.Glob("events/*/*.json")
 	covered := map[string]bool{}

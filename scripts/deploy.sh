@@ -16,7 +16,7 @@
 # SERVICE is a function of the route table, the worker or nginx.
 set -euo pipefail
 
-services=(send-link verify session invites upload recordings scores worker nginx)
+services=(send-link verify session invites upload recordings scores band worker nginx)
 service=${1:-}
 image=${2:-}
 env_file=${ENV_FILE:-.env}

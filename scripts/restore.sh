@@ -22,7 +22,7 @@ dir=${1:?usage: restore.sh DIR (a folder made by backup.sh)}
 db_sh=${DB_SH:-docker compose exec -T db sh -c}
 uploads_sh=${UPLOADS_SH:-docker compose exec -T uploads-admin sh -c}
 uploads=${UPLOADS_PATH:-/srv/bandarchive/uploads}
-app_stop=${APP_STOP:-docker compose stop nginx send-link verify session invites upload recordings scores worker}
+app_stop=${APP_STOP:-docker compose stop nginx send-link verify session invites upload recordings scores band worker}
 app_start=${APP_START:-docker compose up -d --wait}
 core_start=${CORE_START:-docker compose up -d --wait db uploads-admin}
 

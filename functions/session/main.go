@@ -22,5 +22,5 @@ func main() {
 }
 
 func build(p *app.Parts) (http.Handler, error) {
-	return session.NewHandler(session.Deps{DB: p.DB, Sessions: p.Sessions}), nil
+	return session.NewHandler(session.Deps{DB: p.DB, Sessions: p.Sessions, Now: p.Now}), nil
 }

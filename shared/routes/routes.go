@@ -17,6 +17,7 @@ const (
 	Upload     = "upload"
 	Recordings = "recordings"
 	Scores     = "scores"
+	Band       = "band"
 )
 
 // Route is one row of the table: a Go 1.22 ServeMux method pattern and the
@@ -67,6 +68,10 @@ var table = []Route{
 	{Verify, "POST", "/auth/verify/{token}"},
 	{Session, "GET", "/api/me"},
 	{Session, "POST", "/auth/logout"},
+	{Session, "GET", "/api/account"},
+	{Session, "PATCH", "/api/account"},
+	{Session, "DELETE", "/api/account/sessions/{id}"},
+	{Session, "POST", "/api/account/sign-out-others"},
 	{Invites, "POST", "/api/invites"},
 	{Invites, "GET", "/api/invites"},
 	{Invites, "DELETE", "/api/invites/{id}"},
@@ -88,6 +93,8 @@ var table = []Route{
 	{Scores, "GET", "/api/scores"},
 	{Scores, "PUT", "/api/scores/{recording_id}"},
 	{Scores, "DELETE", "/api/scores/{recording_id}"},
+	{Band, "GET", "/api/band"},
+	{Band, "PATCH", "/api/band/members/{id}"},
 }
 
 // HealthPath is answered by every function.
@@ -134,6 +141,8 @@ var pages = []Page{
 	{"/recordings/{id}", "recording.html"},
 	{"/upload", "upload.html"},
 	{"/admin/invites", "admin/invites.html"},
+	{"/band", "band.html"},
+	{"/account", "account.html"},
 }
 
 // Pages returns the page table.
