@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -661,4 +662,140 @@ func countLog(t *testing.T, st *stack.Stack, method, path string) int {
 		}
 	}
 	return n
+}
+
+// TestUploadBatchDetailsAndEdits: the details of the form go with the
+// files added next and only with them (the form is emptied, and "Use them
+// again" puts them back); a date given for the batch fills in only the
+// files that carry none of their own, unless the member asks for it
+// everywhere; a saved file is edited right in the list, a refused edit
+// marks its field, and the recording's page opens from the row and the
+// list is still there on the way back; a file that is not audio is
+// refused whatever its name.
+func TestUploadBatchDetailsAndEdits(t *testing.T) {
+	chromium(t)
+	st, fake := startStack(t)
+	base := st.BaseURL
+	page := tab(t, browser(t)) // closed before the stack stops
+	signIn(t, page, base, fake, 1)
+
+	dated := taggedWAV(t, "Dated.wav", 300<<10, "1998-07-14")
+	undated := noiseWAV(t, "Undated.wav", 300<<10)
+	run(t, page, "one batch of two files with details",
+		chromedp.Navigate(base+"/upload"),
+		textIs("#limit", "Up to 500 MB per file"),
+		chromedp.SetValue(css("#venue"), "Paradiso"),
+		chromedp.SetValue(css("#source"), "DAT"),
+		chromedp.SetValue(css("#recorded_date"), "2001-04-01"),
+		chromedp.SetUploadFiles(css("#files"), []string{dated, undated}),
+		textIs("#details-used-text", "These details went with Dated.wav and 1 more"),
+		until(`['venue', 'source', 'recorded_date'].every((id) => document.getElementById(id).value === '')`),
+		textIs(".upload-item:nth-child(1) .upload-info", "Paradiso"),
+		untilWithin(`[1, 2].every((n) => (document.querySelector('.upload-item:nth-child(' + n + ') .upload-status')?.textContent || '') === 'Saved')`, time.Minute),
+		textIs(".upload-item:nth-child(1) .upload-kept", "that date is kept"))
+	first, second := recordingIDOf(t, page, ".upload-item:nth-child(1) a.upload-link"), recordingIDOf(t, page, ".upload-item:nth-child(2) a.upload-link")
+	checkRecording(t, page, first, map[string]string{"recorded_date": "1998-07-14", "venue": "Paradiso", "source": "DAT"})
+	checkRecording(t, page, second, map[string]string{"recorded_date": "2001-04-01", "venue": "Paradiso", "source": "DAT"})
+	if value[bool](t, page, `!!document.querySelector('.upload-item:nth-child(2) .upload-kept')`) {
+		t.Errorf("the file without a date of its own says a date was kept")
+	}
+
+	alsoDated := taggedWAV(t, "Also dated.wav", 300<<10, "1997-01-02")
+	run(t, page, "the same details again, the date everywhere",
+		chromedp.Click(css("#details-again")),
+		until(`document.getElementById('venue').value === 'Paradiso' && document.getElementById('recorded_date').value === '2001-04-01'`),
+		chromedp.Click(css("#date_everywhere")),
+		chromedp.SetUploadFiles(css("#files"), []string{alsoDated}),
+		until(`!document.getElementById('date_everywhere').checked && document.getElementById('venue').value === ''`),
+		untilWithin(`(document.querySelector('.upload-item:nth-child(3) .upload-status')?.textContent || '') === 'Saved'`, time.Minute))
+	checkRecording(t, page, recordingIDOf(t, page, ".upload-item:nth-child(3) a.upload-link"),
+		map[string]string{"recorded_date": "2001-04-01", "venue": "Paradiso"})
+
+	plain := noiseWAV(t, "Plain.wav", 200<<10)
+	run(t, page, "the next files do not take the last details",
+		chromedp.SetUploadFiles(css("#files"), []string{plain}),
+		untilWithin(`(document.querySelector('.upload-item:nth-child(4) .upload-status')?.textContent || '') === 'Saved'`, time.Minute))
+	checkRecording(t, page, recordingIDOf(t, page, ".upload-item:nth-child(4) a.upload-link"),
+		map[string]string{"recorded_date": "", "venue": "", "source": ""})
+
+	const row = ".upload-item:nth-child(2)"
+	run(t, page, "edit a saved file in the list",
+		chromedp.Click(css(row+` button[aria-label="Edit Undated.wav"]`)),
+		until(`document.activeElement?.name === 'title' && document.activeElement.closest('.upload-edit') !== null`),
+		chromedp.SetValue(css(row+` .upload-edit input[name="title"]`), "Second set"),
+		chromedp.SetValue(css(row+` .upload-edit input[name="recorded_date"]`), "2002-02-02"),
+		chromedp.SetValue(css(row+` .upload-edit input[name="venue"]`), "Melkweg"),
+		chromedp.Click(css(row+` .upload-edit button[type="submit"]`)),
+		textIs(row+" a.upload-link", "Open “Second set”"),
+		textIs(row+" .upload-facts", "Melkweg"),
+		until(`!document.querySelector('`+row+` .upload-edit')`))
+	checkRecording(t, page, second, map[string]string{"title": "Second set", "recorded_date": "2002-02-02", "venue": "Melkweg"})
+
+	run(t, page, "a refused edit marks its field",
+		chromedp.Click(css(row+` button[aria-label="Edit Undated.wav"]`)),
+		chromedp.SetValue(css(row+` .upload-edit input[name="title"]`), "  "),
+		chromedp.Click(css(row+` .upload-edit button[type="submit"]`)),
+		until(`document.querySelector('`+row+` .upload-edit input[name="title"]').getAttribute('aria-invalid') === 'true'`),
+		textIs(row+" .upload-edit .form-error", "cannot be empty"),
+		chromedp.Click(css(row+` .upload-edit [data-cancel]`)),
+		until(`!document.querySelector('`+row+` .upload-edit')`))
+	checkRecording(t, page, second, map[string]string{"title": "Second set"})
+
+	run(t, page, "open its page from the row, and come back to the list",
+		until(`(window.sameDocument = true)`),
+		chromedp.Click(css(row+" a.upload-link")),
+		textIs("#title", "Second set"),
+		until(`location.pathname === '/recordings/`+second+`'`),
+		chromedp.NavigateBack(),
+		textIs(row+" a.upload-link", "Open “Second set”"),
+		until(`document.querySelectorAll('.upload-item').length === 4`))
+	if !value[bool](t, page, `window.sameDocument === true`) {
+		t.Errorf("the recording's page and the way back reloaded the document: the list came back some other way")
+	}
+
+	notAudio := filepath.Join(t.TempDir(), "Not audio.wav")
+	if err := os.WriteFile(notAudio, bytes.Repeat([]byte("These are the words of a song, not its sound.\n"), 3000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(t, page, "a file that is not audio, whatever its name",
+		textIs("#limit", "per file"),
+		chromedp.SetUploadFiles(css("#files"), []string{notAudio}),
+		untilWithin(`(document.querySelector('.upload-item:nth-child(5) .upload-status')?.textContent || '').includes('is not audio the archive can read, whatever its name says')`, time.Minute))
+}
+
+// checkRecording fails unless the recording's fields, as the API gives
+// them (a null as ""), are want's.
+func checkRecording(t *testing.T, ctx context.Context, id string, want map[string]string) {
+	t.Helper()
+	got := awaited[map[string]any](t, ctx, fmt.Sprintf(`fetch('/api/recordings/%s').then((r) => r.json())`, id))
+	for k, w := range want {
+		g, _ := got[k].(string)
+		if g != w {
+			t.Errorf("recording %s: %s = %q, want %q", id, k, g, w)
+		}
+	}
+}
+
+// taggedWAV writes a WAV file of about size bytes of random samples that
+// carries its recording date in a RIFF INFO list (ICRD), after the audio
+// as recorders write it.
+func taggedWAV(t *testing.T, name string, size int, date string) string {
+	t.Helper()
+	wav := apptest.WAV(size/2, 44100)
+	rand.Read(wav[44:])
+	icrd := append([]byte(date), 0)
+	if len(icrd)%2 == 1 {
+		icrd = append(icrd, 0)
+	}
+	list := binary.LittleEndian.AppendUint32([]byte("ICRD"), uint32(len(icrd)))
+	list = append([]byte("INFO"), append(list, icrd...)...)
+	wav = append(wav, "LIST"...)
+	wav = binary.LittleEndian.AppendUint32(wav, uint32(len(list)))
+	wav = append(wav, list...)
+	binary.LittleEndian.PutUint32(wav[4:8], uint32(len(wav)-8))
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, wav, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
