@@ -13,7 +13,7 @@ export default async function mount({ main, me, signal }) {
   function deviceRow(d) {
     const label = d.current ? `${d.name} (this device)` : d.name;
     const out = h('button', { type: 'button', class: d.current ? null : 'danger', 'aria-label': `Sign out ${label}, last seen ${formatDateTime(d.last_seen_at)}` },
-      d.current ? 'Sign out here' : 'Sign out');
+      'Sign out');
     out.addEventListener('click', () => signOut(d, out), { signal });
     return h('tr', { class: d.current ? 'device current' : 'device', 'data-id': d.id },
       h('th', { scope: 'row' },

@@ -19,10 +19,9 @@ export default async function mount({ main, me, signal }) {
   let busy = false;
 
   const columns = ['Member', 'Joined', 'Invited by', 'Recordings', 'Scored', 'Role'];
-  if (isAdmin) columns.push('Invite used', 'Actions');
+  if (isAdmin) columns.push('Invite used', 'Change');
   $('#band-columns', main).replaceChildren(...columns.map((c) =>
-    h('th', { scope: 'col', class: c === 'Recordings' || c === 'Scored' ? 'num' : null },
-      c === 'Actions' ? h('span', { class: 'visually-hidden' }, c) : c)));
+    h('th', { scope: 'col', class: c === 'Recordings' || c === 'Scored' ? 'num' : null }, c)));
   $('#band-admin-note', main).hidden = !isAdmin;
 
   function roleCell(m) {
@@ -48,14 +47,14 @@ export default async function mount({ main, me, signal }) {
     if (m.role === 'admin') {
       buttons.push(lastAdmin
         ? h('span', { class: 'muted' }, 'The only active admin')
-        : h('button', { type: 'button', 'data-action': 'member', 'aria-label': `Remove admin role from ${name}` }, 'Remove admin'));
+        : h('button', { type: 'button', 'data-action': 'member', 'aria-label': `Remove admin: ${name}` }, 'Remove admin'));
     } else {
-      buttons.push(h('button', { type: 'button', 'data-action': 'admin', 'aria-label': `Make ${name} an admin` }, 'Make admin'));
+      buttons.push(h('button', { type: 'button', 'data-action': 'admin', 'aria-label': `Make admin: ${name}` }, 'Make admin'));
     }
     if (self) buttons.push(h('span', { class: 'muted' }, 'This is you'));
     else if (m.disabled_at) buttons.push(h('button', { type: 'button', 'data-action': 'enable', 'aria-label': `Enable ${name}` }, 'Enable'));
     else buttons.push(h('button', { type: 'button', class: 'danger', 'data-action': 'disable', 'aria-label': `Disable ${name}` }, 'Disable…'));
-    return h('td', { 'data-label': 'Actions' }, h('div', { class: 'actions' }, buttons));
+    return h('td', { 'data-label': 'Change' }, h('div', { class: 'actions' }, buttons));
   }
 
   function row(m, activeAdmins) {
