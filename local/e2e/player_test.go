@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -73,14 +75,35 @@ func TestPlayerKeepsPlaying(t *testing.T) {
 		untilWithin(playing(at+1), 30*time.Second),
 		until(`window.sameDocument === true`))
 
+	run(t, page, "the waveform is the one seek bar: the time under the pointer, arrows when focused",
+		until(`document.querySelectorAll('audio[controls], input[type=range]').length === 0`),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			// Half-way along the page's waveform of a 4-second recording.
+			box, err := chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector('#waveform').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2] })()`)(ctx, tg)
+			if err != nil {
+				return err
+			}
+			_, err = chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0], box[1])(ctx, tg)
+			return err
+		}),
+		until(`!document.querySelector('#waveform').parentElement.querySelector('.scrub-tip').hidden`),
+		textIs(".player .scrub-tip", "0:02"),
+		chromedp.Focus(css(".dock-wave")),
+		until(`(`+audio+`.pause(), `+audio+`.currentTime = 1, true)`),
+		chromedp.KeyEvent(kb.ArrowRight),
+		until(audio+`.currentTime >= 5.9`),
+		until(`(`+audio+`.play(), true)`))
+
 	run(t, page, "Space pauses and plays; typed in a field it is a space",
 		until(`(document.activeElement.blur(), true)`),
 		chromedp.KeyEvent(" "),
 		until(audio+`.paused`),
 		chromedp.KeyEvent(" "),
-		until(`!`+audio+`.paused`),
-		chromedp.Click(css("#edit")),
-		chromedp.WaitVisible(css("#edit-venue")),
+		until(`!`+audio+`.paused`))
+	run(t, page, "open the edit form",
+		until(`(document.querySelector('#edit').click(), true)`),
+		chromedp.WaitVisible(css("#edit-venue")))
+	run(t, page, "type a space",
 		chromedp.Focus(css("#edit-venue")),
 		chromedp.KeyEvent(" "),
 		until(`document.querySelector('#edit-venue').value === ' '`),

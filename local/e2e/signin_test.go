@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -81,6 +82,24 @@ func TestLinksSurviveSignIn(t *testing.T) {
 		textIs("#status", "unsaved changes were kept"),
 		chromedp.Click(css("#save")),
 		textIs("#venue", "Paradiso, Amsterdam"))...)
+
+}
+
+// TestOpenRedirectLandsHome: a sign-in page asked to send the member to
+// another site (a link someone made up) lands on the archive's own first
+// page instead.
+func TestOpenRedirectLandsHome(t *testing.T) {
+	chromium(t)
+	st, fake := startStack(t)
+	base := st.BaseURL
+	page := tab(t, browser(t))
+	run(t, page, "open a sign-in page whose next is another site",
+		chromedp.Navigate(base+"/login?next="+url.QueryEscape("//evil.example/")),
+		chromedp.WaitVisible(css("#email")))
+	run(t, page, "ask for a link", askForLink()...)
+	run(t, page, "sign in: the archive, not the other site", append(confirmLink(mailedLink(t, fake, base, 1)),
+		chromedp.WaitVisible(css("#sort")),
+		until(`location.href === `+jsString(base+"/")))...)
 }
 
 // firstRecording is the id of the archive's first recording, as the page's
