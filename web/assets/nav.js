@@ -30,6 +30,7 @@ export async function initNav(current) {
     try {
       const res = await fetch('/auth/logout', { method: 'POST', credentials: 'same-origin' });
       if (!res.ok && res.status !== 401) throw new Error();
+      sessionStorage.clear(); // this tab's player goes with the session
       location.assign('/login');
     } catch {
       logout.disabled = false;
