@@ -693,6 +693,7 @@ func TestUploadBatchDetailsAndEdits(t *testing.T) {
 		textIs(".upload-item:nth-child(1) .upload-info", "Paradiso"),
 		untilWithin(`[1, 2].every((n) => (document.querySelector('.upload-item:nth-child(' + n + ') .upload-status')?.textContent || '') === 'Saved')`, time.Minute),
 		textIs(".upload-item:nth-child(1) .upload-kept", "that date is kept"))
+	newShots(t).take(t, page, "upload-details", "#fields")
 	first, second := recordingIDOf(t, page, ".upload-item:nth-child(1) a.upload-link"), recordingIDOf(t, page, ".upload-item:nth-child(2) a.upload-link")
 	checkRecording(t, page, first, map[string]string{"recorded_date": "1998-07-14", "venue": "Paradiso", "source": "DAT"})
 	checkRecording(t, page, second, map[string]string{"recorded_date": "2001-04-01", "venue": "Paradiso", "source": "DAT"})
@@ -736,7 +737,9 @@ func TestUploadBatchDetailsAndEdits(t *testing.T) {
 		chromedp.SetValue(css(row+` .upload-edit input[name="title"]`), "  "),
 		chromedp.Click(css(row+` .upload-edit button[type="submit"]`)),
 		until(`document.querySelector('`+row+` .upload-edit input[name="title"]').getAttribute('aria-invalid') === 'true'`),
-		textIs(row+" .upload-edit .form-error", "cannot be empty"),
+		textIs(row+" .upload-edit .form-error", "cannot be empty"))
+	newShots(t).take(t, page, "upload-edit", row)
+	run(t, page, "cancel the edit",
 		chromedp.Click(css(row+` .upload-edit [data-cancel]`)),
 		until(`!document.querySelector('`+row+` .upload-edit')`))
 	checkRecording(t, page, second, map[string]string{"title": "Second set"})
@@ -761,6 +764,51 @@ func TestUploadBatchDetailsAndEdits(t *testing.T) {
 		textIs("#limit", "per file"),
 		chromedp.SetUploadFiles(css("#files"), []string{notAudio}),
 		untilWithin(`(document.querySelector('.upload-item:nth-child(5) .upload-status')?.textContent || '').includes('is not audio the archive can read, whatever its name says')`, time.Minute))
+}
+
+// TestUploadGoesOnAcrossPages: an upload whose line dropped keeps trying
+// while the member looks at the archive (the shell swaps the page, the
+// document stays); once the line is back it finishes there, without the
+// upload page, and the page shows it saved on the way back.
+func TestUploadGoesOnAcrossPages(t *testing.T) {
+	chromium(t)
+	line := newFlakyLine(t)
+	st, fake := startStack(t, "BASE_URL="+line.URL, "MAX_CHUNK_BYTES=1048576")
+	line.connect(t, st.URL)
+	base := line.URL
+	page := tab(t, browser(t))
+	signIn(t, page, base, fake, 1)
+
+	wav := noiseWAV(t, "Late set.wav", 3*mib)
+	line.dropAt(mib, 100<<10)
+	run(t, page, "upload, and lose the line",
+		chromedp.Navigate(base+"/upload"),
+		textIs("#limit", "Up to 500 MB per file"),
+		chromedp.SetUploadFiles(css("#files"), []string{wav}),
+		line.dropped(time.Minute),
+		untilWithin(`(document.querySelector('.upload-item')?.textContent || '').includes('Connection lost, retrying')`, time.Minute))
+	run(t, page, "go to the archive",
+		until(`(window.sameDocument = true)`),
+		chromedp.Click(css(`#nav a[href="/"]`)),
+		chromedp.WaitVisible(css("#sort")),
+		until(`location.pathname === '/' && !document.querySelector('#dropzone')`))
+	line.up()
+	deadline := time.Now().Add(time.Minute)
+	for awaited[float64](t, page, `fetch('/api/recordings').then((r) => r.json()).then((b) => b.total)`) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the upload did not finish while the archive was shown; the line saw:\n%s", line.log())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !value[bool](t, page, `window.sameDocument === true && location.pathname === '/'`) {
+		t.Fatal("the upload finished, but the archive page was reloaded meanwhile")
+	}
+	run(t, page, "back to the upload page",
+		chromedp.Click(css(`#nav a[href="/upload"]`)),
+		textIs(".upload-item .upload-status", "Saved"),
+		textIs("#overall", "1 of 1 file"),
+		until(`window.sameDocument === true`))
+	checkStored(t, st, recordingIDOf(t, page, ".upload-item a.upload-link"), wav)
 }
 
 // checkRecording fails unless the recording's fields, as the API gives
