@@ -700,6 +700,11 @@ func TestUploadBatchDetailsAndEdits(t *testing.T) {
 	if value[bool](t, page, `!!document.querySelector('.upload-item:nth-child(2) .upload-kept')`) {
 		t.Errorf("the file without a date of its own says a date was kept")
 	}
+	run(t, page, "use the batch's date for the file that had its own after all",
+		chromedp.Click(css(`.upload-item:nth-child(1) .upload-kept button`)),
+		textIs(".upload-item:nth-child(1) .upload-facts", "2001"),
+		until(`!document.querySelector('.upload-item:nth-child(1) .upload-kept')`))
+	checkRecording(t, page, first, map[string]string{"recorded_date": "2001-04-01"})
 
 	alsoDated := taggedWAV(t, "Also dated.wav", 300<<10, "1997-01-02")
 	run(t, page, "the same details again, the date everywhere",

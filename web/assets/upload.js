@@ -583,8 +583,9 @@ function showSaved(item, keptDate = null) {
         type: 'button',
         class: 'link',
         onclick: async (e) => {
-          e.currentTarget.disabled = true;
-          await saveEdit(item, { recorded_date: wanted }, null);
+          const use = e.currentTarget;
+          use.disabled = true;
+          if (!await saveEdit(item, { recorded_date: wanted }, null)) use.disabled = false;
         },
       }, `Use ${formatDate(wanted)}`)));
   }
