@@ -208,10 +208,10 @@ func TestDevServerServesThePages(t *testing.T) {
 		path, wantIn string
 		want         int
 	}{
-		{"/", `src="/assets/archive.js"`, 200},
+		{"/", `data-page="archive"`, 200},
 		{"/login", `id="send-link"`, 200},
 		{"/join/abc", `src="/assets/join.js"`, 200},
-		{"/recordings/abc", `id="player"`, 200},
+		{"/recordings/abc", `data-page="recording"`, 200},
 		{"/upload", `id="dropzone"`, 200},
 		{"/admin/invites", `id="create-invite"`, 200},
 		{"/assets/app.css", ".link-page", 200},
