@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -40,10 +39,10 @@ func (p *processor) Work(ctx context.Context, job *river.Job[jobs.Process]) erro
 	if ctx.Err() != nil {
 		return err // cut off: retried, and nothing was stored
 	}
-	if errors.Is(err, fs.ErrNotExist) {
-		if ok, e := p.cfg.DB.RecordingExists(ctx, id); e == nil && !ok {
-			return nil // deleted while it was processed
-		}
+	// Deleted while it was processed: ffmpeg then fails on a file gone
+	// from under it, in words of its own rather than fs.ErrNotExist.
+	if ok, e := p.cfg.DB.RecordingExists(ctx, id); e == nil && !ok {
+		return nil
 	}
 	if !errors.Is(err, media.ErrUndecodable) && job.Attempt < job.MaxAttempts {
 		return err

@@ -3,10 +3,13 @@ package worker_test
 import (
 	"context"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"bandarchive/functions"
 	"bandarchive/shared/apptest"
@@ -91,5 +94,51 @@ func TestEveryFormatGetsACopy(t *testing.T) {
 		if len(got.Peaks) == 0 || hi < 64 {
 			t.Errorf("%s: waveform of %d peaks up to %d: flat", f.name, len(got.Peaks), hi)
 		}
+	}
+}
+
+// TestDeletedWhileProcessed: a recording deleted while ffmpeg reads it
+// ends its job quietly. ffmpeg then fails in words of its own (the file is
+// gone), which must not count as a file it cannot decode: no ERROR, no
+// retry.
+func TestDeletedWhileProcessed(t *testing.T) {
+	real := apptest.FFmpeg(t)
+	bin := t.TempDir()
+	started, gone := filepath.Join(bin, "started"), filepath.Join(bin, "gone")
+	// An ffmpeg that says it started, waits until the test has deleted
+	// the recording, then fails as ffmpeg does on a vanished file.
+	script := "#!/bin/sh\ntouch " + started + "\nwhile [ ! -e " + gone + " ]; do sleep 0.05; done\n" +
+		"echo 'original.wav: No such file or directory' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "ffmpeg"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real.FFprobe, filepath.Join(bin, "ffprobe")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	h := apptest.New(t, apptest.HTTP, functions.Mount(nil, routes.Upload, routes.Recordings), apptest.Options{})
+	b := h.Browser("192.0.2.91")
+	b.SignInAs(h.User("ann@band.example", "Ann", db.RoleMember))
+	rec := b.UploadOK(nil, "take.wav", apptest.WAV(8000*3, 8000))
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if _, err := os.Stat(started); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not start ffmpeg within a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := b.Call("DELETE", "/api/recordings/"+rec.ID, nil); r.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	if err := os.WriteFile(gone, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.WaitJobs()
+	if logs := h.Logs.String(); strings.Contains(logs, `"level":"ERROR"`) {
+		t.Errorf("a recording deleted while processed logged an error:\n%s", logs)
 	}
 }
