@@ -32,7 +32,7 @@ var builders = map[string]app.Builder{
 		return verify.NewHandler(verify.Deps{DB: p.DB, Sessions: p.Sessions, AppName: p.Config.AppName, Now: p.Now}), nil
 	},
 	routes.Session: func(p *app.Parts) (http.Handler, error) {
-		return session.NewHandler(session.Deps{DB: p.DB, Sessions: p.Sessions, Now: p.Now}), nil
+		return session.NewHandler(session.Deps{DB: p.DB, Sessions: p.Sessions, AppName: p.Config.AppName, Now: p.Now}), nil
 	},
 	routes.Invites: func(p *app.Parts) (http.Handler, error) {
 		return invites.NewHandler(invites.Deps{DB: p.DB, Sessions: p.Sessions, SignIn: p.SignIn,

@@ -44,7 +44,7 @@ func TestPlayerKeepsPlaying(t *testing.T) {
 		untilWithin(playing(0.5), 30*time.Second),
 		textIs(".dock-title", "A first"),
 		textIs(".dock-sub", "1 of 3"),
-		until(`navigator.mediaSession.metadata?.title === 'A first' && navigator.mediaSession.metadata.album !== undefined`),
+		until(`navigator.mediaSession.metadata?.title === 'A first' && navigator.mediaSession.metadata.artist === 'bandarchive' && navigator.mediaSession.metadata.artwork[0]?.src.startsWith('data:image/png')`),
 		until(`navigator.mediaSession.playbackState === 'playing'`),
 		// A mark on this document: a full page load would lose it.
 		until(`(window.sameDocument = true)`))

@@ -22,6 +22,7 @@ let source = null; // 'listen' (the listening copy) or 'audio' (the original)
 let queue = null;
 let scoring = false; // "Score as you listen": the stars show in the dock
 let shownOnPage = null; // the recording whose page is shown, with its own waveform
+let appName = 'bandarchive'; // the archive's name (APP_NAME), the lock screen's artist
 
 // ---------- the dock ----------
 
@@ -291,7 +292,7 @@ function mediaMetadata() {
   if (!('mediaSession' in navigator) || !rec) return;
   navigator.mediaSession.metadata = new MediaMetadata({
     title: recordingTitle(rec),
-    artist: document.documentElement.dataset.band || 'bandarchive',
+    artist: appName,
     album: [formatDate(rec.recorded_date), rec.venue].filter(Boolean).join(' · '),
     artwork: [{ src: artwork(rec), sizes: '512x512', type: 'image/png' }],
   });
@@ -354,7 +355,8 @@ function save() {
 // restore puts back the recording this tab was playing, paused where it
 // was: a reload must not lose the member's place. It uses the copy kept
 // at once, and takes the archive's fresh one when it comes.
-export function restore() {
+export function restore(me) {
+  if (me?.app_name) appName = me.app_name;
   document.body.append(dock, keys);
   let state;
   try { state = JSON.parse(sessionStorage.getItem(STATE)); } catch { return; }

@@ -25,7 +25,7 @@ const OUTSIDE = /^\/(api|auth|assets|login|join)(\/|$)/;
 export async function start(ready) {
   const main = document.getElementById('main');
   me = await initNav(main.dataset.page);
-  await ready();
+  await ready(me);
   history.scrollRestoration = 'manual';
   document.addEventListener('click', onClick);
   window.addEventListener('popstate', () => go(new URL(location.href), { push: false }));

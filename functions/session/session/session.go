@@ -21,6 +21,7 @@ import (
 type Deps struct {
 	DB       *db.DB
 	Sessions *auth.Sessions
+	AppName  string // the archive's name, which the player shows as the artist
 	Now      func() time.Time
 }
 
@@ -43,14 +44,14 @@ func NewHandler(d Deps) http.Handler {
 }
 
 // me is the signed-in member, with the number of active members the UI
-// shows as "N of M have scored this".
+// shows as "N of M have scored this", and the archive's name.
 func (h *handler) me(w http.ResponseWriter, r *http.Request) error {
 	u, _ := auth.UserFrom(r.Context())
 	members, err := h.DB.ActiveMembers(r.Context())
 	if err != nil {
 		return err
 	}
-	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"user": u, "members": members})
+	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"user": u, "members": members, "app_name": h.AppName})
 }
 
 // logout deletes the session at once and clears the cookie. It succeeds

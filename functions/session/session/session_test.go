@@ -19,11 +19,12 @@ func TestMeAndLogout(t *testing.T) {
 		var me struct {
 			User    db.User `json:"user"`
 			Members int     `json:"members"`
+			AppName string  `json:"app_name"`
 		}
 		r := ann.Call("GET", "/api/me", nil)
 		r.JSON(t, &me)
-		if r.Status != http.StatusOK || me.User.ID != u.ID || me.User.Role != "admin" || me.Members != 2 {
-			t.Fatalf("/api/me: %d %s, want ann, admin, 2 members", r.Status, r.Body)
+		if r.Status != http.StatusOK || me.User.ID != u.ID || me.User.Role != "admin" || me.Members != 2 || me.AppName != "bandarchive" {
+			t.Fatalf("/api/me: %d %s, want ann, admin, 2 members, the archive's name", r.Status, r.Body)
 		}
 		if ct := r.Header.Get("Cache-Control"); ct != "no-store" {
 			t.Errorf("/api/me Cache-Control %q, want no-store", ct)
