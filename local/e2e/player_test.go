@@ -67,6 +67,16 @@ func TestPlayerKeepsPlaying(t *testing.T) {
 		// The row playing is marked.
 		until(`document.querySelector('tr.playing')?.dataset.id === '`+ids["A first"]+`'`))
 
+	run(t, page, "a link within the page (skip to content) is no new page",
+		until(`(document.getElementById('main').dataset.mark = 'kept', true)`),
+		until(`(document.querySelector('.skip-link').click(), true)`),
+		until(`location.hash === '#main'`),
+		until(`document.getElementById('main').dataset.mark === 'kept' && document.querySelectorAll('#rows tr.recording').length === 3`),
+		// Back from #main is the same page, not a new one.
+		chromedp.NavigateBack(),
+		until(`location.pathname === '/' && location.hash === ''`),
+		until(`document.getElementById('main').dataset.mark === 'kept'`))
+
 	at = value[float64](t, page, audio+`.currentTime`)
 	run(t, page, "the back button: the recording's page again, still playing",
 		chromedp.NavigateBack(),
@@ -138,6 +148,16 @@ func TestPlayerKeepsPlaying(t *testing.T) {
 		untilWithin(`(document.querySelector('tr.playing .my-score')?.textContent || '').includes('4')`, 30*time.Second),
 		until(`document.querySelector('.dock-score button.star[aria-pressed="true"]')?.dataset.score === '4'`))
 	newShots(t).take(t, page, "player")
+
+	run(t, page, "a recording played from its page ends the list",
+		until(`(document.querySelector('#nav a[href="/"]').click(), true)`),
+		until(`document.querySelectorAll('#rows tr.recording').length === 3`),
+		until(`(document.querySelector('tr[data-id="`+ids["A first"]+`"] a.title').click(), true)`),
+		textIs("#title", "A first"),
+		until(`(document.querySelector('#play').click(), true)`),
+		textIs(".dock-title", "A first"),
+		untilWithin(playing(0.2), 30*time.Second),
+		until(`!document.querySelector('.dock-sub').textContent.includes(' of ') && document.querySelector('.dock-btn[aria-label="Next recording"]').hidden`))
 }
 
 // playing is true once the player plays past from seconds.

@@ -2,6 +2,7 @@
 // signed in on, each of which I can sign out, or all but this one.
 import { api, signInURL } from './api.js';
 import * as nav from './nav.js';
+import { forget } from './player.js';
 import { $, h, say, formatDateTime, showApiFieldError, clearFieldErrors } from './ui.js';
 
 export default async function mount({ main, me, signal }) {
@@ -45,6 +46,7 @@ export default async function mount({ main, me, signal }) {
     try {
       await api(`/api/account/sessions/${encodeURIComponent(d.id)}`, { method: 'DELETE', signal });
       if (d.current) {
+        forget(); // this tab's player goes with the session
         location.assign(signInURL()); // this browser is signed out now
         return;
       }

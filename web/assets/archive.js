@@ -4,9 +4,10 @@
 // stars in the player.
 import { api } from './api.js';
 import { player } from './player.js';
+import { replaceAddress } from './router.js';
 import { renderAverage, starIcon } from './stars.js';
 import { attach, decodePeaks } from './waveform.js';
-import { $, h, say, debounce, formatDate, formatDuration, scoredText, recordingTitle } from './ui.js';
+import { $, h, say as sayOnPage, debounce, formatDate, formatDuration, scoredText, recordingTitle } from './ui.js';
 
 const SORTS = ['score', 'recorded', 'uploaded', 'title'];
 const CAPTIONS = {
@@ -17,6 +18,8 @@ const CAPTIONS = {
 };
 
 export default async function mount({ me, signal }) {
+  // Work that ends after the member has moved on says nothing on the next page.
+  const say = (...args) => { if (!signal.aborted) sayOnPage(...args); };
   const sortEl = $('#sort');
   const qEl = $('#q');
   const filterEls = { year: $('#year'), venue: $('#venue'), source: $('#source') };
@@ -34,6 +37,7 @@ export default async function mount({ me, signal }) {
   let inflight = null; // AbortController of the request in progress
   let total = 0;
   let shown = []; // the recordings in the table, in its order
+  let shownQuery = null; // the query they answer, for the player to fetch more
   let members = null;
   signal.addEventListener('abort', () => inflight?.abort());
 
@@ -61,7 +65,7 @@ export default async function mount({ me, signal }) {
 
   function writeUrl() {
     const qs = listParams().toString();
-    history.replaceState(null, '', qs ? `/?${qs}` : '/');
+    replaceAddress(qs ? `/?${qs}` : '/');
   }
 
   // Column headings sort by their column; again, the other way.
@@ -80,12 +84,7 @@ export default async function mount({ me, signal }) {
     // The waveform plays the list from this row on.
     const play = h('button', { type: 'button', class: 'row-play', 'aria-label': `Play ${recordingTitle(r)} and the rest of the list` },
       canvas, playIcon());
-    const avg = h('span', { class: 'average' });
-    renderAverage(avg, r.average);
-    const mine = r.my_score
-      ? h('span', { class: 'mine' }, starIcon(), String(r.my_score))
-      : h('span', { class: 'muted' }, '—');
-    return h('tr', { class: player.current()?.id === r.id ? 'recording playing' : 'recording', 'data-id': r.id },
+    const tr = h('tr', { class: player.current()?.id === r.id ? 'recording playing' : 'recording', 'data-id': r.id },
       h('td', { class: 'cell-wave' }, play),
       h('td', { class: 'cell-title' },
         h('a', { class: 'title', href: `/recordings/${encodeURIComponent(r.id)}` }, recordingTitle(r)),
@@ -93,10 +92,26 @@ export default async function mount({ me, signal }) {
       h('td', { class: 'cell-date', 'data-label': 'Recorded' }, formatDate(r.recorded_date) || '—'),
       h('td', { class: 'cell-venue' }, r.venue || ''),
       h('td', { class: 'cell-dur', 'data-label': 'Length' }, formatDuration(r.duration_seconds)),
-      h('td', { class: 'cell-avg' }, avg),
-      h('td', { class: 'scored' }, scoredText(r.count, r.members ?? members)),
-      h('td', { class: 'my-score', 'data-label': 'Mine', 'aria-label': r.my_score ? `My score: ${r.my_score} of 5` : 'Not scored by me' }, mine),
+      h('td', { class: 'cell-avg' }),
+      h('td', { class: 'scored' }),
+      h('td', { class: 'my-score', 'data-label': 'Mine' }),
     );
+    showScores(tr, r);
+    return tr;
+  }
+
+  // showScores fills a row's score cells, in place when a score changes
+  // (a new row would lose the keyboard focus of a member scoring).
+  function showScores(tr, r) {
+    const avg = h('span', { class: 'average' });
+    renderAverage(avg, r.average);
+    tr.querySelector('.cell-avg').replaceChildren(avg);
+    tr.querySelector('.scored').textContent = scoredText(r.count, r.members ?? members);
+    const mine = tr.querySelector('.my-score');
+    mine.setAttribute('aria-label', r.my_score ? `My score: ${r.my_score} of 5` : 'Not scored by me');
+    mine.replaceChildren(r.my_score
+      ? h('span', { class: 'mine' }, starIcon(), String(r.my_score))
+      : h('span', { class: 'muted' }, '—'));
   }
 
   function showEmpty() {
@@ -143,7 +158,11 @@ export default async function mount({ me, signal }) {
     listActions.hidden = false;
     if (signal.aborted) return;
     members = data.members;
-    if (reset) shown = [];
+    if (reset) {
+      shown = [];
+      shownQuery = new URLSearchParams(p);
+      shownQuery.delete('cursor');
+    }
     shown.push(...list);
     const added = list.map(row);
     rows.append(...added);
@@ -196,11 +215,10 @@ export default async function mount({ me, signal }) {
   const playAll = $('#play-all');
   const scoreAll = $('#score-listen');
 
-  // The list's query for the player, which fetches its later pages.
+  // The list's query for the player, which fetches its later pages: the
+  // list shown, even while a newer search is on its way.
   function playerQuery(extra = {}) {
-    const p = listParams();
-    p.set('sort', sortParam());
-    p.set('limit', '50');
+    const p = new URLSearchParams(shownQuery);
     for (const [k, v] of Object.entries(extra)) p.set(k, v);
     return p;
   }
@@ -219,6 +237,7 @@ export default async function mount({ me, signal }) {
     const query = playerQuery({ unscored: 'me' });
     try {
       const data = await api(`/api/recordings?${query}`);
+      if (signal.aborted) return;
       if (!data.recordings?.length) { say('You have scored every recording of this list.', 'success'); return; }
       player.playList(data.recordings, { query, cursor: data.next_cursor || null, scoring: true });
     } catch (err) {
@@ -251,7 +270,8 @@ export default async function mount({ me, signal }) {
     const i = shown.findIndex((x) => x.id === r.id);
     if (i < 0) return;
     shown[i] = { ...shown[i], my_score: r.my_score, average: r.average, count: r.count };
-    rows.querySelector(`tr[data-id="${CSS.escape(r.id)}"]`)?.replaceWith(row(shown[i]));
+    const tr = rows.querySelector(`tr[data-id="${CSS.escape(r.id)}"]`);
+    if (tr) showScores(tr, shown[i]);
   }, signal);
 
   readUrl();

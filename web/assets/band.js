@@ -85,9 +85,13 @@ export default async function mount({ main, me, signal }) {
       `; ${activeAdmins} admin${activeAdmins === 1 ? '' : 's'}.`;
   }
 
+  let drawn = ''; // the answer the rows show: an unchanged one is not redrawn
   async function load() {
     const data = await api('/api/band', { signal });
     const members = data.members || [];
+    const answer = JSON.stringify(data);
+    if (answer === drawn) return; // a redraw would take a keyboard user's focus
+    drawn = answer;
     rows.replaceChildren(...members.map((m) => row(m, data.active_admins)));
     $('#band-summary', main).textContent = summary(members, data.active_admins);
     $('#band-list', main).hidden = false;
@@ -161,6 +165,7 @@ export default async function mount({ main, me, signal }) {
   } catch (err) {
     if (err.name !== 'AbortError') say(err.message, 'error');
   }
+  if (signal.aborted) return; // left while the list loaded: no timer to stop
   window.addEventListener('focus', refresh, { signal });
   document.addEventListener('visibilitychange', refresh, { signal });
   const timer = setInterval(refresh, REFRESH_MS);

@@ -2,6 +2,7 @@
 // The shell awaits initNav() before it mounts a page, so a signed-out
 // visitor is sent to /login before anything else is asked for.
 import { api, signInURL } from './api.js';
+import { forget } from './player.js';
 import { h, say } from './ui.js';
 
 export async function initNav(current) {
@@ -30,7 +31,7 @@ export async function initNav(current) {
     try {
       const res = await fetch('/auth/logout', { method: 'POST', credentials: 'same-origin' });
       if (!res.ok && res.status !== 401) throw new Error();
-      sessionStorage.clear(); // this tab's player goes with the session
+      forget(); // this tab's player goes with the session
       location.assign('/login');
     } catch {
       logout.disabled = false;

@@ -70,7 +70,7 @@ const scoreBox = h('div', { class: 'dock-score', hidden: true },
 const closeBtn = button('Close the player', '×', 'quiet dock-close');
 const status = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
 
-const dock = h('section', { id: 'dock', class: 'dock', 'aria-label': 'Player', hidden: true },
+const dock = h('section', { id: 'dock', class: 'dock', 'aria-label': 'Now playing', hidden: true },
   h('div', { class: 'dock-inner' },
     h('div', { class: 'dock-now' }, titleLink, sub),
     h('div', { class: 'dock-controls' }, prevBtn, backBtn, playBtn, onBtn, nextBtn, speed),
@@ -126,6 +126,9 @@ function load(r, { at = 0, autoplay = false, which = null } = {}) {
   // Before the metadata has loaded the browser keeps this as the start.
   if (at > 0) audio.currentTime = at;
   bar.setPeaks(decodePeaks(r.peaks));
+  // A list kept across a reload has no waveforms (they would not fit):
+  // the archive's fresh copy brings it.
+  if (!r.peaks) api(`/api/recordings/${encodeURIComponent(r.id)}`).then((fresh) => player.refresh(fresh), () => {});
   render();
   mediaMetadata();
   if (autoplay) play();
@@ -153,14 +156,20 @@ function toggle() {
 }
 
 async function next() {
-  if (!queue) return;
-  if (queue.index + 1 >= queue.items.length && queue.cursor) await more();
-  if (queue.index + 1 >= queue.items.length) {
+  const q = queue;
+  if (!q) return;
+  if (q.index + 1 >= q.items.length && q.cursor) {
+    const ok = await more(q);
+    if (queue !== q) return; // closed, or another list started meanwhile
+    if (!ok) return;
+  }
+  if (q.index + 1 >= q.items.length) {
     announce('That was the last recording of the list.');
     return;
   }
-  queue.index++;
-  load(queue.items[queue.index], { autoplay: true });
+  q.index++;
+  load(q.items[q.index], { autoplay: true });
+  announce(`Now playing: ${recordingTitle(rec)}, ${q.index + 1} of ${q.items.length}.`);
 }
 
 function prev() {
@@ -169,17 +178,37 @@ function prev() {
   load(queue.items[queue.index], { autoplay: true });
 }
 
-// more fetches the next page of the list being played.
-async function more() {
-  try {
-    const p = new URLSearchParams(queue.query);
-    p.set('cursor', queue.cursor);
-    const data = await api(`/api/recordings?${p}`);
-    queue.items.push(...(data.recordings || []));
-    queue.cursor = data.next_cursor || null;
-  } catch (err) {
-    announce(err.message);
-  }
+// more fetches the rest of the list being played, once however often it
+// is asked. An offset cursor would skip recordings of a list that shrinks
+// as I score ("not yet scored by me"), so such a list is read again from
+// its start; any list skips what is queued already. False when it failed.
+let fetching = null;
+function more(q) {
+  fetching ||= (async () => {
+    const shrinks = new URLSearchParams(q.query).get('unscored') === 'me';
+    const queued = new Set(q.items.map((r) => r.id));
+    let cursor = shrinks ? null : q.cursor;
+    try {
+      for (;;) {
+        const p = new URLSearchParams(q.query);
+        if (cursor) p.set('cursor', cursor);
+        const data = await api(`/api/recordings?${p}`);
+        const fresh = (data.recordings || []).filter((r) => !queued.has(r.id));
+        cursor = data.next_cursor || null;
+        if (fresh.length || !cursor) {
+          q.items.push(...fresh);
+          q.cursor = cursor;
+          return true;
+        }
+      }
+    } catch {
+      announce('The rest of the list could not be fetched. Check your connection and press next again.');
+      return false;
+    } finally {
+      fetching = null;
+    }
+  })();
+  return fetching;
 }
 
 /**
@@ -196,6 +225,7 @@ function playList(items, { index = 0, query = '', cursor = null, scoring: withSt
 }
 
 function close() {
+  const hadFocus = dock.contains(document.activeElement);
   audio.pause();
   audio.removeAttribute('src');
   audio.load();
@@ -205,7 +235,20 @@ function close() {
   document.body.classList.remove('has-dock');
   if ('mediaSession' in navigator) navigator.mediaSession.metadata = null;
   sessionStorage.removeItem(STATE);
+  setScoring(false);
+  if ('mediaSession' in navigator) {
+    navigator.mediaSession.setActionHandler('previoustrack', null);
+    navigator.mediaSession.setActionHandler('nexttrack', null);
+  }
+  if (hadFocus) document.getElementById('main')?.focus();
   emit('change');
+}
+
+// forget closes the player for good in this tab: the member signs out.
+let forgotten = false;
+export function forget() {
+  close();
+  forgotten = true;
 }
 
 // ---------- scores ----------
@@ -215,7 +258,7 @@ function close() {
  * and tells the dock and the page (a "score" event with the recording as
  * the API returns it). Returns that recording.
  */
-export async function setScore(id, n) {
+export async function setScore(id, n, { quiet = false } = {}) {
   const url = `/api/scores/${encodeURIComponent(id)}`;
   let updated;
   try {
@@ -230,7 +273,7 @@ export async function setScore(id, n) {
   for (const item of queue?.items || []) if (item.id === id) Object.assign(item, fresh(updated));
   render();
   emit('score', updated);
-  announce(n === null ? 'Your score was cleared.' : `Saved: your score of “${recordingTitle(updated)}” is ${n} of 5.`);
+  if (!quiet) announce(n === null ? 'Your score was cleared.' : `Saved: your score of “${recordingTitle(updated)}” is ${n} of 5.`);
   save();
   return updated;
 }
@@ -271,7 +314,8 @@ let frame = 0;
 function tick() {
   bar.update();
   const d = duration();
-  clock.textContent = `${formatClock(audio.currentTime)} / ${formatClock(d)}`;
+  const text = `${formatClock(audio.currentTime)} / ${formatClock(d)}`;
+  if (clock.textContent !== text) clock.textContent = text;
   emit('time');
   cancelAnimationFrame(frame);
   frame = audio.paused ? 0 : requestAnimationFrame(tick);
@@ -346,9 +390,11 @@ if ('mediaSession' in navigator) {
 
 let savedAt = 0;
 function save() {
-  if (!rec) return;
+  if (!rec || forgotten) return;
   savedAt = Date.now();
-  const state = { rec, source, at: audio.currentTime, rate: Number(speed.value), scoring, queue };
+  // The list's waveforms stay behind: a long list would not fit.
+  const list = queue && { ...queue, items: queue.items.map(({ peaks, ...r }) => r) };
+  const state = { rec, source, at: audio.currentTime, rate: Number(speed.value), scoring, queue: list };
   try { sessionStorage.setItem(STATE, JSON.stringify(state)); } catch { /* full: the player just starts afresh */ }
 }
 
@@ -396,15 +442,22 @@ audio.addEventListener('timeupdate', () => {
 });
 audio.addEventListener('ended', () => { renderPlaying(); if (queue) next(); });
 audio.addEventListener('error', async () => {
-  if (!rec || !audio.getAttribute('src')) return;
+  const r = rec;
+  const src = audio.getAttribute('src');
+  if (!r || !src) return;
   // Maybe the session ended: this call sends the person to sign in if so.
-  try { await api('/api/me'); } catch { return; }
-  if (source === 'listen' && rec.listening_copy?.status !== 'ready' && originalPlays(rec)) {
-    load(rec, { at: audio.currentTime, autoplay: !audio.paused, which: 'audio' });
+  let offline = false;
+  try { await api('/api/me'); } catch (err) { if (err.status === 401) return; offline = err.status === 0; }
+  if (rec !== r || audio.getAttribute('src') !== src) return; // another one plays by now
+  if (!offline && source === 'listen' && r.listening_copy?.status !== 'ready' && originalPlays(r)) {
+    load(r, { at: audio.currentTime, autoplay: !audio.paused, which: 'audio' });
     return;
   }
-  announce('This recording could not be played here. Try again later, or download the original.');
+  announce(offline
+    ? 'The archive cannot be reached. Check your connection, then press play.'
+    : `“${recordingTitle(r)}” could not be played here. Try again later, or download the original.`);
   emit('error');
+  if (queue && !offline) next(); // a list goes on past what cannot play
 });
 window.addEventListener('pagehide', save);
 
@@ -419,7 +472,8 @@ document.addEventListener('keydown', (e) => {
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
   if (key === '?') { e.preventDefault(); keys.showModal(); return; }
   if (!rec) return;
-  if (key === ' ' && (e.target instanceof HTMLButtonElement || e.target instanceof HTMLAnchorElement)) return; // Space presses it
+  // Space presses what has the focus, if that is pressable.
+  if (key === ' ' && e.target instanceof Element && e.target.closest('button, a[href], summary, [role=button], [role=checkbox], [role=switch]')) return;
   const act = {
     ' ': toggle,
     k: () => audio.pause(),
@@ -427,7 +481,7 @@ document.addEventListener('keydown', (e) => {
     l: () => seek(audio.currentTime + SKIP),
   }[key];
   if (act) { e.preventDefault(); act(); return; }
-  if (/^[1-5]$/.test(key)) {
+  if (/^[1-5]$/.test(key) && !e.repeat) {
     e.preventDefault();
     setScore(rec.id, Number(key)).catch(() => {});
   }
@@ -436,7 +490,15 @@ document.addEventListener('keydown', (e) => {
 // ---------- for the pages ----------
 
 export const player = {
-  load,
+  // load puts one recording in the player; a list being played ends,
+  // unless it is the list's own recording.
+  load(r, options) {
+    if (queue && queue.items[queue.index]?.id !== r.id) {
+      queue = null;
+      mediaMetadata();
+    }
+    load(r, options);
+  },
   playList,
   play,
   toggle,

@@ -9,11 +9,15 @@ import { scrubber } from './scrubber.js';
 import { renderAverage, scoreControl } from './stars.js';
 import { decodePeaks } from './waveform.js';
 import {
-  $, say, formatClock, formatDate, formatDateTime, formatDuration, formatSize,
+  say as sayOnPage, formatClock, formatDate, formatDateTime, formatDuration, formatSize,
   scoredText, recordingTitle, showApiFieldError, clearFieldErrors,
 } from './ui.js';
 
-export default async function mount({ me, signal }) {
+export default async function mount({ main, me, signal }) {
+  // This page's elements, and its messages, never the next page's: work
+  // that ends after the member has moved on writes nowhere.
+  const $ = (sel) => main.querySelector(sel);
+  const say = (...args) => { if (!signal.aborted) sayOnPage(...args); };
   const id = decodeURIComponent(location.pathname.split('/')[2] || '');
   const base = `/api/recordings/${encodeURIComponent(id)}`;
 
@@ -95,6 +99,7 @@ export default async function mount({ me, signal }) {
   $('#reprocess').addEventListener('click', async () => {
     try {
       rec = await api(`${base}/process`, { method: 'POST' });
+      if (signal.aborted) return;
       renderDetails();
       renderPlaying();
       watchProcessing();
@@ -135,7 +140,7 @@ export default async function mount({ me, signal }) {
 
   const score = scoreControl('my-score-label', async (n) => {
     try {
-      await setScore(id, n); // the "score" event below shows it
+      await setScore(id, n, { quiet: true }); // the "score" event below shows it
       say(n === null ? 'Your score was cleared.' : `Saved: your score is ${n} of 5.`, 'success');
     } catch (err) {
       say(err.message, 'error');
@@ -154,9 +159,11 @@ export default async function mount({ me, signal }) {
     return mine() ? player.duration() : (rec.duration_seconds || 0);
   }
 
-  // Seeking a recording that is not in the player puts it there and plays.
-  function seek(t) {
+  // Clicking the waveform of a recording that is not in the player puts
+  // it there and plays; keys only move where it will start.
+  function seek(t, how) {
     if (mine()) player.seek(t);
+    else if (how === 'key') { parked = t; showPosition(); }
     else { parked = t; player.load(rec, { at: t, autoplay: true }); }
   }
 
@@ -289,8 +296,9 @@ export default async function mount({ me, signal }) {
           notes: $('#edit-notes').value.trim(),
         },
       });
-      renderDetails();
       player.refresh(rec);
+      if (signal.aborted) return;
+      renderDetails();
       closeEdit();
       say('Details saved.', 'success');
     } catch (err) {
@@ -309,7 +317,7 @@ export default async function mount({ me, signal }) {
     if (!ok) return;
     try {
       await api(base, { method: 'DELETE' });
-      navigate('/');
+      if (!signal.aborted) navigate('/');
     } catch (err) {
       say(err.message, 'error');
     }
@@ -318,8 +326,9 @@ export default async function mount({ me, signal }) {
   // ---------- load ----------
 
   try {
-    rec = await api(base);
+    rec = await api(base, { signal });
   } catch (err) {
+    if (signal.aborted) return;
     if (err.status === 404 || err.status === 400) notFound();
     else { $('#title').textContent = 'Could not load this recording'; say(err.message, 'error'); }
   }

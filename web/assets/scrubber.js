@@ -7,7 +7,8 @@ import { h, formatClock } from './ui.js';
 
 /**
  * scrubber(canvas, peaks, { time, duration, seek }): time() and duration()
- * read the time line in seconds, seek(t) moves it. The canvas carries
+ * read the time line in seconds, seek(t, how) moves it, how being
+ * 'pointer' or 'key'. The canvas carries
  * role="slider" and sits in a positioned .scrub wrapper, where the hover
  * time is shown. Returns { update(), setPeaks(peaks) }: update() redraws
  * the progress and the slider's values.
@@ -17,6 +18,7 @@ export function scrubber(canvas, peaks, { time, duration, seek }) {
   const tip = h('span', { class: 'scrub-tip', 'aria-hidden': 'true', hidden: true });
   canvas.parentElement.append(tip);
   let dragging = false;
+  let shown = ''; // the slider's values as last set: they change once a second, not every frame
 
   const fraction = (e) => {
     const r = canvas.getBoundingClientRect();
@@ -37,15 +39,18 @@ export function scrubber(canvas, peaks, { time, duration, seek }) {
     const d = duration();
     const t = Math.min(time(), d || Infinity);
     wave.setProgress(d ? t / d : 0);
+    const text = `${formatClock(t)} of ${formatClock(d)}`;
+    if (text === shown) return;
+    shown = text;
     canvas.setAttribute('aria-valuemax', String(Math.round(d)));
     canvas.setAttribute('aria-valuenow', String(Math.round(t)));
-    canvas.setAttribute('aria-valuetext', `${formatClock(t)} of ${formatClock(d)}`);
+    canvas.setAttribute('aria-valuetext', text);
   }
 
-  function seekTo(t) {
+  function seekTo(t, how) {
     const d = duration();
     if (!d) return;
-    seek(Math.max(0, Math.min(d, t)));
+    seek(Math.max(0, Math.min(d, t)), how);
     update();
   }
 
@@ -64,7 +69,7 @@ export function scrubber(canvas, peaks, { time, duration, seek }) {
     if (!dragging) return;
     dragging = false;
     if (e.pointerType !== 'mouse') tip.hidden = true;
-    seekTo(fraction(e) * duration());
+    seekTo(fraction(e) * duration(), 'pointer');
   });
   canvas.addEventListener('pointercancel', () => { dragging = false; tip.hidden = true; update(); });
   canvas.addEventListener('pointerleave', () => { if (!dragging) tip.hidden = true; });
@@ -77,7 +82,7 @@ export function scrubber(canvas, peaks, { time, duration, seek }) {
     };
     if (!(e.key in moves)) return;
     e.preventDefault();
-    seekTo(moves[e.key]);
+    seekTo(moves[e.key], 'key');
   });
 
   update();
