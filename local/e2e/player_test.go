@@ -40,6 +40,11 @@ func TestPlayerKeepsPlaying(t *testing.T) {
 	run(t, page, "play the list",
 		chromedp.Navigate(base+"/?sort=title"),
 		until(`document.querySelectorAll('#rows tr.recording').length === 3`),
+		// A member who has scored nothing is welcomed, on the unfiltered list.
+		chromedp.Navigate(base+"/"),
+		textIs("#welcome", "3 recordings are waiting for your score"),
+		chromedp.Navigate(base+"/?sort=title"),
+		until(`document.querySelectorAll('#rows tr.recording').length === 3 && document.querySelector('#welcome').hidden`),
 		chromedp.Click(css("#play-all")),
 		untilWithin(playing(0.5), 30*time.Second),
 		textIs(".dock-title", "A first"),

@@ -73,6 +73,8 @@ type Stack struct {
 	Dir string
 	// DatabaseURL and UploadsDir are what the functions use.
 	DatabaseURL, UploadsDir string
+	// nginxHeld keeps Nginx's port ours until Nginx starts.
+	nginxHeld []net.Listener
 	// Started is how long Start took.
 	Started time.Duration
 
@@ -139,10 +141,14 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 
 	env := merge(os.Environ(), o.Env)
-	listen, port, err := nginxAddresses(o.Port)
+	listen, port, held, err := nginxAddresses(o.Port)
 	if err != nil {
 		return nil, err
 	}
+	// Nginx's port stays taken by us until Nginx starts (after the build):
+	// another stack starting meanwhile cannot be given it.
+	s.nginxHeld = held
+	defer closeAll(held)
 	s.URL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	maxUpload := int64(limits.DefaultMaxUploadBytes)
 	if v := lookup(env, "MAX_UPLOAD_BYTES"); v != "" {
@@ -372,12 +378,14 @@ func processes() []string {
 func (s *Stack) startFunctions(ctx context.Context, bin string, env []string) error {
 	step := time.Now()
 	names := processes()
-	ports, err := freePorts(len(names))
+	ports, held, err := freePorts(len(names))
 	if err != nil {
 		return err
 	}
+	defer closeAll(held)
 	for i, name := range names {
 		s.Ports[name] = ports[i]
+		held[i].Close() // the process is about to take it
 		penv := set(env, "PORT", strconv.Itoa(ports[i]))
 		if name == app.WorkerName {
 			penv = set(penv, "WORKER_ID", "stack-worker")
@@ -432,6 +440,7 @@ func (s *Stack) startNginx(ctx context.Context, bin string, listen []string, max
 	if out, err := exec.CommandContext(ctx, bin, append([]string{"-t", "-q"}, args...)...).CombinedOutput(); err != nil {
 		return fmt.Errorf("nginx -t %s: %w\n%s", confPath, err, out)
 	}
+	closeAll(s.nginxHeld) // Nginx is about to take it
 	p, err := s.spawn("nginx", s.LogFile("nginx-error"), bin, append(args, "-g", "daemon off;"), nil)
 	if err != nil {
 		return err
@@ -581,44 +590,80 @@ func waitReady(ctx context.Context, p *process, u, logPath string, ok func(*http
 // nginxAddresses returns Nginx's listen addresses on loopback (IPv6 too
 // when the machine has it, as browsers try localhost there first) and
 // their port, picking a free one for 0 and checking that a given one is
-// free.
-func nginxAddresses(port int) ([]string, int, error) {
-	if port == 0 {
-		ps, err := freePorts(1)
-		if err != nil {
-			return nil, 0, err
-		}
-		port = ps[0]
-	}
+// free. The port is held (open listeners, to be closed just before Nginx
+// starts) so that nothing else is given it meanwhile.
+func nginxAddresses(port int) ([]string, int, []net.Listener, error) {
 	p := strconv.Itoa(port)
 	listen := []string{net.JoinHostPort("127.0.0.1", p)}
 	if l, err := net.Listen("tcp", "[::1]:0"); err == nil {
 		l.Close()
 		listen = append(listen, net.JoinHostPort("::1", p))
 	}
-	for _, a := range listen {
-		l, err := net.Listen("tcp", a)
-		if err != nil {
-			return nil, 0, fmt.Errorf("port %d is taken (%v); stop what uses it or choose another port", port, err)
+	// A port picked for us may be free on 127.0.0.1 and not on ::1: a few
+	// tries find one free on both.
+	for try := 0; ; try++ {
+		held, err := hold(listen)
+		if err == nil {
+			_, ps, _ := net.SplitHostPort(held[0].Addr().String())
+			port, _ = strconv.Atoi(ps)
+			for i := range listen {
+				host, _, _ := net.SplitHostPort(listen[i])
+				listen[i] = net.JoinHostPort(host, ps)
+			}
+			return listen, port, held, nil
 		}
-		l.Close()
+		if port != 0 {
+			return nil, 0, nil, fmt.Errorf("port %s is taken (%v); stop what uses it or choose another port", p, err)
+		}
+		if try == 5 {
+			return nil, 0, nil, fmt.Errorf("find a port free on every loopback address: %w", err)
+		}
 	}
-	return listen, port, nil
+}
+
+// hold listens on each address; the first may ask for any port (":0"),
+// the others then take the port it got.
+func hold(addrs []string) ([]net.Listener, error) {
+	var held []net.Listener
+	port := ""
+	for _, a := range addrs {
+		host, p, _ := net.SplitHostPort(a)
+		if port != "" {
+			p = port
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(host, p))
+		if err != nil {
+			closeAll(held)
+			return nil, err
+		}
+		_, port, _ = net.SplitHostPort(l.Addr().String())
+		held = append(held, l)
+	}
+	return held, nil
 }
 
 // freePorts returns n distinct ports that are free on every interface
-// (the functions listen on all of them).
-func freePorts(n int) ([]int, error) {
+// (the functions listen on all of them), each held by an open listener
+// until the caller closes it, just before its process takes it.
+func freePorts(n int) ([]int, []net.Listener, error) {
 	var ports []int
+	var held []net.Listener
 	for range n {
 		l, err := net.Listen("tcp", ":0")
 		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
+			closeAll(held)
+			return nil, nil, fmt.Errorf("find a free port: %w", err)
 		}
-		defer l.Close()
+		held = append(held, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	return ports, nil
+	return ports, held, nil
+}
+
+func closeAll(ls []net.Listener) {
+	for _, l := range ls {
+		l.Close()
+	}
 }
 
 // findRoot returns dir, or the nearest directory upward from the working
