@@ -155,9 +155,8 @@ func TestPlayerKeepsPlaying(t *testing.T) {
 	newShots(t).take(t, page, "player")
 
 	run(t, page, "a recording played from its page ends the list",
-		until(`(document.querySelector('#nav a[href="/"]').click(), true)`),
-		until(`document.querySelectorAll('#rows tr.recording').length === 3`),
-		until(`(document.querySelector('tr[data-id="`+ids["A first"]+`"] a.title').click(), true)`),
+		// Still on the list, where the stars were given.
+		until(`(document.querySelector('tr[data-id="`+ids["A first"]+`"] a.title')?.click(), location.pathname !== '/')`),
 		textIs("#title", "A first"),
 		until(`(document.querySelector('#play').click(), true)`),
 		textIs(".dock-title", "A first"),
