@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -31,33 +32,62 @@ const (
 
 var weightedAverage = fmt.Sprintf(`((%d * %d + s.average * s.count) / (%d + s.count))`, PriorScore, PriorVotes, PriorVotes)
 
-// orderBy maps each sort to its ORDER BY in its natural direction (best,
-// newest, A to Z first) and reversed; every one ends in r.id so pages are
-// stable, and what has no value (unscored, undated) comes last both ways.
-var orderBy = map[string][2]string{
-	SortScore: {weightedAverage + ` DESC NULLS LAST, coalesce(s.count, 0) DESC, r.uploaded_at DESC, r.id`,
-		weightedAverage + ` ASC NULLS LAST, coalesce(s.count, 0) ASC, r.uploaded_at ASC, r.id`},
-	SortRecorded: {`r.recorded_date DESC NULLS LAST, r.uploaded_at DESC, r.id`,
-		`r.recorded_date ASC NULLS LAST, r.uploaded_at ASC, r.id`},
-	SortUploaded: {`r.uploaded_at DESC, r.id`, `r.uploaded_at ASC, r.id`},
-	SortTitle:    {`lower(r.title), r.id`, `lower(r.title) DESC, r.id`},
+// A sort is its keys, in their natural direction (best, newest, A to Z
+// first); every one ends in r.id, so each row has a place of its own, and
+// what has no value (unscored, undated) comes last both ways. A page
+// starts after the keys of the previous page's last row (a keyset
+// cursor): a list that changes while it is paged (a recording scored
+// out of "not yet scored by me", one uploaded meanwhile) neither skips
+// nor repeats what stays in it, as an offset would.
+type sortKey struct {
+	expr     string // over r (recordings) and s (scores)
+	desc     bool   // in the natural direction; reversing flips it, except the id's
+	nullable bool
+	kind     keyKind
+}
+
+type keyKind int
+
+const (
+	keyFloat keyKind = iota
+	keyInt
+	keyTime
+	keyDate
+	keyText
+	keyUUID
+)
+
+var (
+	keyID       = sortKey{"r.id", false, false, keyUUID}
+	keyUploaded = sortKey{"r.uploaded_at", true, false, keyTime}
+)
+
+var sortKeys = map[string][]sortKey{
+	SortScore:    {{weightedAverage, true, true, keyFloat}, {"coalesce(s.count, 0)", true, false, keyInt}, keyUploaded, keyID},
+	SortRecorded: {{"r.recorded_date", true, true, keyDate}, keyUploaded, keyID},
+	SortUploaded: {keyUploaded, keyID},
+	SortTitle:    {{"lower(r.title)", false, false, keyText}, keyID},
 }
 
 // ValidSort reports whether s is one of the sort orders, reversed by a
 // leading "-" ("-title": Z to A).
-func ValidSort(s string) bool { _, ok := orderBy[strings.TrimPrefix(s, "-")]; return ok }
+func ValidSort(s string) bool { _, ok := sortKeys[strings.TrimPrefix(s, "-")]; return ok }
 
-// order is the ORDER BY of a sort, reversed by a leading "-".
-func order(sort string) (string, bool) {
+// keysOf returns a sort's keys in the direction asked, reversed by a
+// leading "-".
+func keysOf(sort string) ([]sortKey, bool) {
 	name, reversed := strings.CutPrefix(sort, "-")
-	o, ok := orderBy[name]
-	if !ok {
-		return "", false
+	keys, ok := sortKeys[name]
+	if !ok || !reversed {
+		return keys, ok
 	}
-	if reversed {
-		return o[1], true
+	out := slices.Clone(keys)
+	for i := range out {
+		if out[i] != keyID {
+			out[i].desc = !out[i].desc
+		}
 	}
-	return o[0], true
+	return out, true
 }
 
 // ListQuery selects a page of recordings.
@@ -76,23 +106,29 @@ type ListQuery struct {
 	// them, whatever the case and accents ("" for any).
 	Venue, Source string
 	Limit         int
-	Offset        int
+	// After is the cursor of the previous page (nil: the first page).
+	After *Cursor
 }
 
 // ListPage is one page of the list and what the whole list counts.
 type ListPage struct {
 	Recordings []Recording
-	More       bool // more follow this page
+	// Next is the cursor of the following page; nil on the last.
+	Next *Cursor
 	// Total is how many recordings match; Unscored how many of those the
 	// viewer has not scored (both 0 on a page past the end).
 	Total, Unscored int
 }
 
-// ListRecordings returns one page and whether more follow, in one query.
+// ListRecordings returns one page and the cursor of the next, in one
+// query.
 func (db *DB) ListRecordings(ctx context.Context, q ListQuery) (ListPage, error) {
-	order, ok := order(q.Sort)
+	keys, ok := keysOf(q.Sort)
 	if !ok {
 		return ListPage{}, fmt.Errorf("list recordings: unknown sort %q", q.Sort)
+	}
+	if q.After != nil && (q.After.sort != q.Sort || len(q.After.keys) != len(keys)) {
+		return ListPage{}, fmt.Errorf("list recordings: a cursor of another sort")
 	}
 	var where []string
 	args := []any{q.Viewer}
@@ -122,28 +158,48 @@ func (db *DB) ListRecordings(ctx context.Context, q ListQuery) (ListPage, error)
 			where = append(where, fmt.Sprintf(`search_normalise(%s) LIKE '%%' || search_normalise($%d) || '%%'`, f.column, len(args)))
 		}
 	}
-	// The counts of the whole list come with the page, in the same query.
-	sql := strings.Replace(recordingSelect, "\nFROM recordings r",
-		",\n\tcount(*) OVER (), count(*) FILTER (WHERE mine.score IS NULL) OVER ()\nFROM recordings r", 1)
-	if len(where) > 0 {
-		sql += ` WHERE ` + strings.Join(where, ` AND `)
+	// The counts of the whole list, and each row's sort keys, come with
+	// the page in the same query; the cursor applies outside, after the
+	// counts.
+	extra := []string{"count(*) OVER ()", "count(*) FILTER (WHERE mine.score IS NULL) OVER ()"}
+	var orderBy []string
+	for i, k := range keys {
+		extra = append(extra, fmt.Sprintf("%s AS k%d", k.expr, i))
+		dir := "ASC"
+		if k.desc {
+			dir = "DESC"
+		}
+		orderBy = append(orderBy, fmt.Sprintf("k%d %s NULLS LAST", i, dir))
 	}
-	args = append(args, q.Limit+1, q.Offset)
-	sql += fmt.Sprintf(` ORDER BY %s LIMIT $%d OFFSET $%d`, order, len(args)-1, len(args))
+	inner := strings.Replace(recordingSelect, "\nFROM recordings r", ",\n\t"+strings.Join(extra, ", ")+"\nFROM recordings r", 1)
+	if len(where) > 0 {
+		inner += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	sql := `SELECT * FROM (` + inner + `) list`
+	if q.After != nil {
+		var after string
+		after, args = q.After.condition(keys, args)
+		sql += ` WHERE ` + after
+	}
+	args = append(args, q.Limit+1)
+	sql += fmt.Sprintf(` ORDER BY %s LIMIT $%d`, strings.Join(orderBy, ", "), len(args))
 	rows, err := db.q.Query(ctx, sql, args...)
 	if err != nil {
 		return ListPage{}, fmt.Errorf("list recordings: %w", err)
 	}
 	var page ListPage
+	var rowKeys [][]any // each row's sort keys, as scanned
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Recording, error) {
-		return scanRecording(r, &page.Total, &page.Unscored)
+		dests := keyDests(keys)
+		rowKeys = append(rowKeys, dests)
+		return scanRecording(r, append([]any{&page.Total, &page.Unscored}, dests...)...)
 	})
 	if err != nil {
 		return ListPage{}, fmt.Errorf("list recordings: %w", err)
 	}
-	page.More = len(list) > q.Limit
-	if page.More {
+	if len(list) > q.Limit {
 		list = list[:q.Limit]
+		page.Next = newCursor(q.Sort, keys, rowKeys[q.Limit-1])
 	}
 	page.Recordings = list
 	return page, nil

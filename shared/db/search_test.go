@@ -192,12 +192,12 @@ func TestFiltersAndCounts(t *testing.T) {
 				total = 0
 			}
 			if len(page.Recordings) > 0 && (page.Total != total || page.Unscored != tt.unscored) {
-				t.Errorf("%+v, offset %d: %d in all, %d unscored; want %d and %d", tt.q, q.Offset, page.Total, page.Unscored, total, tt.unscored)
+				t.Errorf("%+v, after %d: %d in all, %d unscored; want %d and %d", tt.q, len(got), page.Total, page.Unscored, total, tt.unscored)
 			}
-			if !page.More {
+			if page.Next == nil {
 				break
 			}
-			q.Offset += len(page.Recordings)
+			q.After = page.Next
 		}
 		if err != nil {
 			t.Fatal(err)

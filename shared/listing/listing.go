@@ -4,8 +4,6 @@
 package listing
 
 import (
-	"encoding/base64"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,8 +50,8 @@ func Serve(w http.ResponseWriter, r *http.Request, database *db.DB, sort string)
 	if page.Recordings == nil {
 		page.Recordings = []db.Recording{}
 	}
-	if found.More {
-		page.NextCursor = encodeCursor(q.Sort, q.Offset+len(list))
+	if found.Next != nil {
+		page.NextCursor = found.Next.Encode()
 	}
 	if len(list) > 0 {
 		page.Members = list[0].Scores.Members
@@ -113,30 +111,11 @@ func parse(r *http.Request, sort string) (db.ListQuery, error) {
 		q.Limit = n
 	}
 	if c := v.Get("cursor"); c != "" {
-		offset, err := decodeCursor(c, q.Sort)
+		after, err := db.ParseCursor(c, q.Sort)
 		if err != nil {
 			return q, errs.InvalidField("cursor", "The cursor is not valid for this list; start from the first page.")
 		}
-		q.Offset = offset
+		q.After = after
 	}
 	return q, nil
-}
-
-// A cursor is opaque to clients; it names the sort it belongs to so a
-// cursor cannot be replayed against another order.
-func encodeCursor(sort string, offset int) string {
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s:%d", sort, offset))
-}
-
-func decodeCursor(c, sort string) (int, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, err
-	}
-	s, n, ok := strings.Cut(string(b), ":")
-	offset, err := strconv.Atoi(n)
-	if !ok || s != sort || err != nil || offset < 0 || offset > 1_000_000 {
-		return 0, fmt.Errorf("bad cursor")
-	}
-	return offset, nil
 }

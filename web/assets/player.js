@@ -63,7 +63,8 @@ const canvas = h('canvas', {
 });
 const wave = h('div', { class: 'scrub dock-scrub' }, canvas);
 const clock = h('span', { class: 'dock-time', 'aria-hidden': 'true' });
-const scoreToggle = h('button', { type: 'button', class: 'dock-btn dock-score-toggle', 'aria-pressed': 'false' }, 'Score as you listen');
+const scoreToggle = h('button', { type: 'button', class: 'dock-btn dock-score-toggle', 'aria-pressed': 'false' },
+  'Score', h('span', { class: 'dock-long' }, ' as you listen'));
 const stars = scoreControl('dock-score-label', (n) => setScore(rec.id, n));
 const scoreBox = h('div', { class: 'dock-score', hidden: true },
   h('span', { id: 'dock-score-label', class: 'visually-hidden' }, 'My score for the recording playing'), stars.el);
@@ -179,15 +180,15 @@ function prev() {
 }
 
 // more fetches the rest of the list being played, once however often it
-// is asked. An offset cursor would skip recordings of a list that shrinks
-// as I score ("not yet scored by me"), so such a list is read again from
-// its start; any list skips what is queued already. False when it failed.
+// is asked. The cursor starts after the last row fetched, so a list that
+// shrinks as I score ("not yet scored by me") skips nothing; what is
+// queued already (a recording whose score moved it on) is not queued
+// again. False when it failed.
 let fetching = null;
 function more(q) {
   fetching ||= (async () => {
-    const shrinks = new URLSearchParams(q.query).get('unscored') === 'me';
     const queued = new Set(q.items.map((r) => r.id));
-    let cursor = shrinks ? null : q.cursor;
+    let cursor = q.cursor;
     try {
       for (;;) {
         const p = new URLSearchParams(q.query);
