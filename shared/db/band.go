@@ -161,7 +161,12 @@ func (db *DB) ChangeMember(ctx context.Context, actor, id uuid.UUID, c MemberCha
 				return err
 			}
 		default:
+			// Enabled again, they sign in afresh: no session from before
+			// comes back to life.
 			if _, err := tx.Exec(ctx, `UPDATE users SET disabled_at = NULL WHERE id = $1`, id); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
 				return err
 			}
 		}
@@ -180,13 +185,18 @@ func (db *DB) ChangeMember(ctx context.Context, actor, id uuid.UUID, c MemberCha
 	return err
 }
 
-// disable marks a user disabled, ends their sessions and kills their
-// unused sign-in links, inside tx.
+// disable marks a user disabled, ends their sessions, kills their unused
+// sign-in links and revokes the invites they made that nobody has used
+// (a link they passed on before must not let a stranger in), inside tx.
 func disable(ctx context.Context, tx pgx.Tx, id uuid.UUID, email string, now time.Time) error {
 	if _, err := tx.Exec(ctx, `UPDATE users SET disabled_at = $2 WHERE id = $1`, id, now); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE invites SET revoked_at = $2
+		WHERE created_by = $1 AND used_at IS NULL AND revoked_at IS NULL`, id, now); err != nil {
 		return err
 	}
 	_, err := tx.Exec(ctx, `UPDATE login_tokens SET used_at = $3

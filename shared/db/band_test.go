@@ -86,9 +86,31 @@ func TestDisableEndsSessionsAndLinks(t *testing.T) {
 		}
 		return n
 	}
+	// An admin about to be disabled has made two invites: one used, one
+	// not yet.
+	second, _ := d.CreateUser(ctx, "second@band.example", "Second", db.RoleAdmin)
+	unused, err := d.CreateInvite(ctx, []byte("unused invite"), second.ID, now, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, _ := d.CreateInvite(ctx, []byte("used invite"), second.ID, now, time.Hour)
+	if _, err := d.Pool().Exec(ctx, `UPDATE invites SET used_at = $2, used_by = $3 WHERE id = $1`, used.ID, now, other.ID); err != nil {
+		t.Fatal(err)
+	}
 	yes, no := true, false
 	if err := d.ChangeMember(ctx, boss.ID, u.ID, db.MemberChange{Disabled: &yes}, now); err != nil {
 		t.Fatal(err)
+	}
+	if err := d.ChangeMember(ctx, boss.ID, second.ID, db.MemberChange{Disabled: &yes}, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, inv := range []struct {
+		id      any
+		revoked bool
+	}{{unused.ID, true}, {used.ID, false}} {
+		if n := count(`SELECT count(*) FROM invites WHERE id = $1 AND revoked_at IS NOT NULL`, inv.id); (n == 1) != inv.revoked {
+			t.Errorf("invite %v revoked: %v, want %v", inv.id, n == 1, inv.revoked)
+		}
 	}
 	if n := count(`SELECT count(*) FROM sessions WHERE user_id = $1`, u.ID); n != 0 {
 		t.Errorf("%d sessions of the disabled member left, want 0", n)
@@ -104,6 +126,12 @@ func TestDisableEndsSessionsAndLinks(t *testing.T) {
 	}
 	if _, err := d.SessionUser(ctx, []byte{0}, now); !errors.Is(err, db.ErrNoSession) {
 		t.Errorf("the disabled member's session: %v, want ErrNoSession", err)
+	}
+	// A session that slipped in while they were disabled does not come
+	// back to life with them.
+	if _, err := d.Pool().Exec(ctx, `INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_seen_at)
+		VALUES (gen_random_uuid(), 'slipped in', $1, $2, $3, $2)`, u.ID, now, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
 	}
 	if err := d.ChangeMember(ctx, boss.ID, u.ID, db.MemberChange{Disabled: &no}, now); err != nil {
 		t.Fatal(err)

@@ -100,7 +100,9 @@ func (db *DB) RequestLink(ctx context.Context, r LinkRequest) (LinkOutcome, erro
 				return nil
 			}
 		}
-		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = $1`, r.Email))
+		// FOR SHARE: a disable running meanwhile either comes first (and
+		// is seen) or waits for this link, which it then kills.
+		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = $1 FOR SHARE`, r.Email))
 		var userID, inviteID *uuid.UUID
 		switch {
 		case err == nil && u.DisabledAt != nil:
@@ -215,12 +217,14 @@ func (db *DB) ConsumeLink(ctx context.Context, tokenHash []byte, now time.Time, 
 		}
 		if userID == nil {
 			// An invitee: the email may have joined since the link was sent.
-			u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = $1`, email))
+			u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = $1 FOR SHARE`, email))
 			if errors.Is(err, errNoUser) {
 				u, err = joinByInvite(ctx, tx, *inviteID, email, displayName, now)
 			}
 		} else {
-			u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, *userID))
+			// FOR SHARE: a disable running meanwhile either comes first (and
+			// is seen) or waits for this session, which it then deletes.
+			u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 FOR SHARE`, *userID))
 		}
 		if errors.Is(err, errNoUser) {
 			return ErrLinkInvalid

@@ -86,7 +86,7 @@ func parse(r *http.Request, sort string) (db.ListQuery, error) {
 		dst  *string
 	}{{"venue", &q.Venue}, {"source", &q.Source}} {
 		*f.dst = strings.TrimSpace(v.Get(f.name))
-		if len(*f.dst) > 200 || !utf8.ValidString(*f.dst) || strings.ContainsRune(*f.dst, 0) {
+		if utf8.RuneCountInString(*f.dst) > 200 || !utf8.ValidString(*f.dst) || strings.ContainsRune(*f.dst, 0) {
 			return q, errs.InvalidField(f.name, "The %s filter must be text of at most 200 characters.", f.name)
 		}
 	}
@@ -97,8 +97,8 @@ func parse(r *http.Request, sort string) (db.ListQuery, error) {
 	default:
 		return q, errs.InvalidField("unscored", "unscored can only be \"me\".")
 	}
-	if len(q.Search) > 200 {
-		return q, errs.InvalidField("q", "The search is too long.")
+	if utf8.RuneCountInString(q.Search) > 200 {
+		return q, errs.InvalidField("q", "The search is too long (at most 200 characters).")
 	}
 	if !utf8.ValidString(q.Search) || strings.ContainsRune(q.Search, 0) {
 		return q, errs.InvalidField("q", "The search contains characters that are not text.")

@@ -32,13 +32,35 @@ func Title(s string) (string, error) {
 }
 
 // DisplayName checks a member's name: its spaces folded to one, not
-// empty, not too long, and no control or direction-changing characters.
+// empty, not too long, no control or direction-changing characters, no
+// invisible ones (a zero-width space, a soft hyphen: the joiners that
+// some scripts and emoji need excepted), and at least one letter or digit
+// that shows, so that nobody appears on the band page as a blank.
 func DisplayName(s string) (string, error) {
 	name, err := Text("display_name", strings.Join(strings.Fields(s), " "), MaxDisplayName)
-	if err == nil && name == "" {
+	if err != nil {
+		return "", err
+	}
+	if name == "" {
 		return "", errs.InvalidField("display_name", "Please enter your name (at most %d characters).", MaxDisplayName)
 	}
-	return name, err
+	shows := false
+	for _, r := range name {
+		if unicode.Is(unicode.Cf, r) && r != '\u200C' && r != '\u200D' {
+			return "", errs.InvalidField("display_name", "The display name contains invisible characters.")
+		}
+		shows = shows || (unicode.IsLetter(r) || unicode.IsNumber(r)) && !filler(r)
+	}
+	if !shows {
+		return "", errs.InvalidField("display_name", "The display name needs at least one letter or digit.")
+	}
+	return name, nil
+}
+
+// filler reports whether r is one of the Hangul fillers: letters by
+// category that draw nothing.
+func filler(r rune) bool {
+	return r == '\u115F' || r == '\u1160' || r == '\u3164' || r == '\uFFA0'
 }
 
 // Text trims and checks a free-text field, named as in the API. Notes keep

@@ -3,6 +3,7 @@ package recordings_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,9 +90,17 @@ func TestListSearchAndPaging(t *testing.T) {
 		}
 		var p apptest.Page
 		ann.Call("GET", "/api/recordings?sort=title&limit=3", nil).JSON(t, &p)
-		for _, q := range []string{"sort=loudness", "unscored=you", "limit=0", "limit=201", "limit=x", "cursor=!!", "sort=recorded&cursor=" + p.NextCursor} {
+		for _, q := range []string{"sort=loudness", "unscored=you", "limit=0", "limit=201", "limit=x", "cursor=!!", "sort=recorded&cursor=" + p.NextCursor,
+			"q=" + url.QueryEscape(strings.Repeat("ж", 201)), "venue=" + url.QueryEscape(strings.Repeat("ж", 201))} {
 			if r := ann.Call("GET", "/api/recordings?"+q, nil); r.Status != http.StatusBadRequest {
 				t.Errorf("?%s: %d, want 400", q, r.Status)
+			}
+		}
+		// Limits count characters, not bytes: 200 Cyrillic letters are
+		// 400 bytes, and a search or a venue that long is fine.
+		for _, q := range []string{"q=" + url.QueryEscape(strings.Repeat("ж", 200)), "venue=" + url.QueryEscape(strings.Repeat("ж", 200))} {
+			if r := ann.Call("GET", "/api/recordings?"+q, nil); r.Status != http.StatusOK {
+				t.Errorf("?%s: %d %s, want 200", q[:12], r.Status, r.Body)
 			}
 		}
 	})
