@@ -69,6 +69,9 @@ export function signInURL({ expired = false } = {}) {
   return q ? `/login?${q}` : '/login';
 }
 
+// recordingPath is a recording's address in the API.
+export const recordingPath = (id) => `/api/recordings/${encodeURIComponent(id)}`;
+
 /**
  * api('/api/recordings', { method: 'PATCH', json: {...} }) → parsed JSON, or null for 204.
  * Options: json (body to send), signal (AbortController), redirectOn401 (default true).

@@ -3,11 +3,11 @@
 // "Score as you listen" plays the part of it I have not scored, with the
 // stars in the player.
 import { api } from './api.js';
-import { player } from './player.js';
+import { ICONS, player } from './player.js';
 import { replaceAddress } from './router.js';
 import { renderAverage, starIcon } from './stars.js';
 import { attach, decodePeaks } from './waveform.js';
-import { $, h, say as sayOnPage, debounce, formatDate, formatDuration, scoredText, recordingTitle } from './ui.js';
+import { $, h, svgIcon, say as sayOnPage, debounce, formatDate, formatDuration, scoredText, recordingTitle } from './ui.js';
 
 const SORTS = ['score', 'recorded', 'uploaded', 'title'];
 const CAPTIONS = {
@@ -83,7 +83,7 @@ export default async function mount({ me, signal }) {
     attach(canvas, decodePeaks(r.peaks));
     // The waveform plays the list from this row on.
     const play = h('button', { type: 'button', class: 'row-play', 'aria-label': `Play ${recordingTitle(r)} and the rest of the list` },
-      canvas, playIcon());
+      canvas, svgIcon(ICONS.play, 'play-icon'));
     const tr = h('tr', { class: player.current()?.id === r.id ? 'recording playing' : 'recording', 'data-id': r.id },
       h('td', { class: 'cell-wave' }, play),
       h('td', { class: 'cell-title' },
@@ -276,13 +276,4 @@ export default async function mount({ me, signal }) {
 
   readUrl();
   await load(true);
-}
-
-function playIcon() {
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('class', 'play-icon');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.innerHTML = '<path d="M8 5v14l11-7z"/>';
-  return svg;
 }

@@ -4,11 +4,11 @@
 // shows the stars of what plays when scoring as one listens, answers the
 // keys and the lock screen (Media Session), and after a reload comes back
 // paused where it was.
-import { api } from './api.js';
+import { api, recordingPath } from './api.js';
 import { scrubber } from './scrubber.js';
 import { scoreControl } from './stars.js';
-import { decodePeaks } from './waveform.js';
-import { h, formatClock, formatDate, recordingTitle } from './ui.js';
+import { columnPeaks, decodePeaks } from './waveform.js';
+import { h, svgIcon, formatClock, formatDate, recordingTitle } from './ui.js';
 
 const STATE = 'bandarchive:player'; // sessionStorage: this tab's player
 const RATES = [0.75, 1, 1.25, 1.5, 2];
@@ -26,23 +26,14 @@ let appName = 'bandarchive'; // the archive's name (APP_NAME), the lock screen's
 
 // ---------- the dock ----------
 
-const NS = 'http://www.w3.org/2000/svg';
-const ICONS = {
+// The dock's icons, as paths of a 24×24 box.
+export const ICONS = {
   play: 'M8 5v14l11-7z',
   pause: 'M6 5h4v14H6zm8 0h4v14h-4z',
   prev: 'M6 6h2v12H6zm3.5 6L18 18V6z',
   next: 'M16 6h2v12h-2zM6 18l8.5-6L6 6z',
 };
-function icon(name) {
-  const svg = document.createElementNS(NS, 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('focusable', 'false');
-  const path = document.createElementNS(NS, 'path');
-  path.setAttribute('d', ICONS[name]);
-  svg.append(path);
-  return svg;
-}
+const icon = (name) => svgIcon(ICONS[name]);
 
 const button = (label, content, cls = '') =>
   h('button', { type: 'button', class: `dock-btn ${cls}`, 'aria-label': label, title: label }, content);
@@ -122,14 +113,14 @@ function choose(r) {
 function load(r, { at = 0, autoplay = false, which = null } = {}) {
   rec = r;
   source = which || choose(r);
-  audio.src = `/api/recordings/${encodeURIComponent(r.id)}/${source}`;
+  audio.src = `${recordingPath(r.id)}/${source}`;
   audio.defaultPlaybackRate = audio.playbackRate = Number(speed.value);
   // Before the metadata has loaded the browser keeps this as the start.
   if (at > 0) audio.currentTime = at;
   bar.setPeaks(decodePeaks(r.peaks));
   // A list kept across a reload has no waveforms (they would not fit):
   // the archive's fresh copy brings it.
-  if (!r.peaks) api(`/api/recordings/${encodeURIComponent(r.id)}`).then((fresh) => player.refresh(fresh), () => {});
+  if (!r.peaks) api(recordingPath(r.id)).then((fresh) => player.refresh(fresh), () => {});
   render();
   mediaMetadata();
   if (autoplay) play();
@@ -234,10 +225,10 @@ function close() {
   queue = null;
   dock.hidden = true;
   document.body.classList.remove('has-dock');
-  if ('mediaSession' in navigator) navigator.mediaSession.metadata = null;
   sessionStorage.removeItem(STATE);
   setScoring(false);
   if ('mediaSession' in navigator) {
+    navigator.mediaSession.metadata = null;
     navigator.mediaSession.setActionHandler('previoustrack', null);
     navigator.mediaSession.setActionHandler('nexttrack', null);
   }
@@ -264,7 +255,7 @@ export async function setScore(id, n, { quiet = false } = {}) {
   let updated;
   try {
     updated = n === null ? await api(url, { method: 'DELETE' }) : await api(url, { method: 'PUT', json: { score: n } });
-    updated = updated || (await api(`/api/recordings/${encodeURIComponent(id)}`));
+    updated = updated || (await api(recordingPath(id)));
   } catch (err) {
     announce(err.message);
     throw err;
@@ -355,15 +346,10 @@ function artwork(r) {
   g.fillRect(0, 0, 512, 512);
   g.fillStyle = '#fdf6ee';
   const peaks = decodePeaks(r.peaks) || new Uint8Array(64).fill(8);
-  const cols = 64;
-  for (let i = 0; i < cols; i++) {
-    let v = 0;
-    const from = Math.floor((i * peaks.length) / cols);
-    const to = Math.max(from + 1, Math.floor(((i + 1) * peaks.length) / cols));
-    for (let j = from; j < to; j++) v = Math.max(v, peaks[j]);
+  columnPeaks(peaks, 64).forEach((v, i) => {
     const amp = Math.max(2, (v / 255) * 180);
     g.fillRect(32 + i * 7, 256 - amp, 5, amp * 2);
-  }
+  });
   return c.toDataURL('image/png');
 }
 
@@ -412,7 +398,7 @@ export function restore(me) {
   queue = state.queue || null;
   setScoring(Boolean(state.scoring));
   load(state.rec, { at: state.at, which: state.source });
-  api(`/api/recordings/${encodeURIComponent(state.rec.id)}`).then(
+  api(recordingPath(state.rec.id)).then(
     (fresh) => player.refresh(fresh),
     (err) => { if (err.status === 404 && rec?.id === state.rec.id) close(); });
 }
@@ -494,10 +480,7 @@ export const player = {
   // load puts one recording in the player; a list being played ends,
   // unless it is the list's own recording.
   load(r, options) {
-    if (queue && queue.items[queue.index]?.id !== r.id) {
-      queue = null;
-      mediaMetadata();
-    }
+    if (queue && queue.items[queue.index]?.id !== r.id) queue = null;
     load(r, options);
   },
   playList,

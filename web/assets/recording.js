@@ -2,7 +2,7 @@
 // bar of the player, my score, details with an edit form, download and
 // delete. The player itself is the dock's (player.js): this page plays
 // the recording there, so it keeps playing when the member moves on.
-import { api, onSessionEnd } from './api.js';
+import { api, onSessionEnd, recordingPath } from './api.js';
 import { player, setScore } from './player.js';
 import { navigate } from './router.js';
 import { scrubber } from './scrubber.js';
@@ -19,7 +19,7 @@ export default async function mount({ main, me, signal }) {
   const $ = (sel) => main.querySelector(sel);
   const say = (...args) => { if (!signal.aborted) sayOnPage(...args); };
   const id = decodeURIComponent(location.pathname.split('/')[2] || '');
-  const base = `/api/recordings/${encodeURIComponent(id)}`;
+  const base = recordingPath(id);
 
   const canvas = $('#waveform');
   const editBtn = $('#edit');

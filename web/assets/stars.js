@@ -1,20 +1,9 @@
 // stars.js: star icons, the average display and the "my score" buttons.
-import { h } from './ui.js';
+import { h, svgIcon } from './ui.js';
 
-const NS = 'http://www.w3.org/2000/svg';
 const STAR = 'M12 2.8l2.8 5.9 6.4.8-4.7 4.5 1.2 6.4L12 17.3l-5.7 3.1 1.2-6.4-4.7-4.5 6.4-.8z';
 
-export function starIcon() {
-  const svg = document.createElementNS(NS, 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('class', 'star-icon');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('focusable', 'false');
-  const path = document.createElementNS(NS, 'path');
-  path.setAttribute('d', STAR);
-  svg.append(path);
-  return svg;
-}
+export const starIcon = () => svgIcon(STAR, 'star-icon');
 
 const fiveStars = (cls) => h('span', { class: `row ${cls}` }, [1, 2, 3, 4, 5].map(starIcon));
 

@@ -21,6 +21,21 @@ export function h(tag, attrs = {}, ...children) {
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 
+// svgIcon(d, cls) is a 24×24 icon of one path, hidden from screen readers:
+// the control it sits in carries the name.
+export function svgIcon(d, cls = null) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  if (cls) svg.setAttribute('class', cls);
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', d);
+  svg.append(path);
+  return svg;
+}
+
 // say() writes to the page's polite live region (#status). The region is
 // emptied first and filled a moment later so that repeating the same message
 // is announced again.

@@ -9,7 +9,7 @@
 // they go on while the member looks at other pages, and the list shows
 // them again on the way back. Only leaving the document (a reload,
 // closing the tab) would stop them, and that asks first.
-import { api, fallbackMessage } from './api.js';
+import { api, fallbackMessage, recordingPath } from './api.js';
 import {
   $, h, say, formatSize, formatDate, formatWait, recordingTitle, showApiFieldError, clearFieldErrors,
 } from './ui.js';
@@ -509,8 +509,6 @@ function progressed(item, bytes) {
     ? `${Math.floor(pct)}% · ${(rate / 1e6).toFixed(1)} MB/s · about ${formatWait((total - bytes) / rate)} left`
     : `${Math.floor(pct)}%`;
 }
-
-const recordingPath = (id) => `/api/recordings/${encodeURIComponent(id)}`;
 
 // finished settles a row whose file is a recording: what could not travel
 // with the file (long notes, a date for files without their own) is saved

@@ -47,21 +47,28 @@ export function drawWaveform(canvas, peaks, progress = 0) {
     return;
   }
 
-  // One bar per few CSS pixels; each bar takes the loudest peak it covers.
+  // One bar per few CSS pixels.
   const bar = w < 240 ? 1.5 : 2;
   const step = bar + 1;
-  const cols = Math.max(1, Math.floor(w / step));
-  const n = peaks.length;
-  for (let i = 0; i < cols; i++) {
-    const from = Math.floor((i * n) / cols);
-    const to = Math.max(from + 1, Math.floor(((i + 1) * n) / cols));
-    let v = 0;
-    for (let j = from; j < to && j < n; j++) if (peaks[j] > v) v = peaks[j];
+  columnPeaks(peaks, Math.max(1, Math.floor(w / step))).forEach((v, i) => {
     const amp = Math.max(0.75, (v / 255) * (mid - 1));
     const x = i * step;
     ctx.fillStyle = x < split ? played : base;
     ctx.fillRect(x, mid - amp, bar, amp * 2);
+  });
+}
+
+// columnPeaks spreads peaks over cols columns, each taking the loudest
+// peak it covers.
+export function columnPeaks(peaks, cols) {
+  const n = peaks.length;
+  const out = new Uint8Array(cols);
+  for (let i = 0; i < cols; i++) {
+    const from = Math.floor((i * n) / cols);
+    const to = Math.max(from + 1, Math.floor(((i + 1) * n) / cols));
+    for (let j = from; j < to && j < n; j++) if (peaks[j] > out[i]) out[i] = peaks[j];
   }
+  return out;
 }
 
 // Canvases drawn with attach() are redrawn when their size or the colour
