@@ -18,50 +18,19 @@ import (
 	"bandarchive/functions/upload/upload"
 	"bandarchive/functions/verify/verify"
 	"bandarchive/shared/app"
-	"bandarchive/shared/limits"
 	"bandarchive/shared/routes"
-	"bandarchive/shared/storage"
 )
 
 // builders maps each function of the route table to its composition.
 var builders = map[string]app.Builder{
-	routes.SendLink: func(p *app.Parts) (http.Handler, error) {
-		return sendlink.NewHandler(sendlink.Deps{SignIn: p.SignIn}), nil
-	},
-	routes.Verify: func(p *app.Parts) (http.Handler, error) {
-		return verify.NewHandler(verify.Deps{DB: p.DB, Sessions: p.Sessions, AppName: p.Config.AppName, Now: p.Now}), nil
-	},
-	routes.Session: func(p *app.Parts) (http.Handler, error) {
-		return session.NewHandler(session.Deps{DB: p.DB, Sessions: p.Sessions, AppName: p.Config.AppName, Now: p.Now}), nil
-	},
-	routes.Invites: func(p *app.Parts) (http.Handler, error) {
-		return invites.NewHandler(invites.Deps{DB: p.DB, Sessions: p.Sessions, SignIn: p.SignIn,
-			BaseURL: p.Config.BaseURL, AppName: p.Config.AppName, Now: p.Now}), nil
-	},
-	routes.Upload: func(p *app.Parts) (http.Handler, error) {
-		store, err := storage.Open(p.Config.Storage.UploadsDir)
-		if err != nil {
-			return nil, err
-		}
-		p.SweepUploads(store)
-		return upload.NewHandler(upload.Deps{DB: p.DB, Sessions: p.Sessions, Store: store, Wake: p.Wake,
-			MaxUploadBytes: p.Config.Storage.MaxUploadBytes, MaxChunkBytes: p.Config.Storage.MaxChunkBytes,
-			UploadExpiry: limits.UploadExpiry, Bounds: app.UploadBounds(p.Config), Now: p.Now}), nil
-	},
-	routes.Recordings: func(p *app.Parts) (http.Handler, error) {
-		store, err := storage.Open(p.Config.Storage.UploadsDir)
-		if err != nil {
-			return nil, err
-		}
-		return recordings.NewHandler(recordings.Deps{DB: p.DB, Sessions: p.Sessions, Store: store,
-			AccelRedirectPrefix: p.Config.Storage.AccelRedirectPrefix, MaxResponseBytes: app.MaxResponseBytes(p.Config), Wake: p.Wake, Now: p.Now}), nil
-	},
-	routes.Scores: func(p *app.Parts) (http.Handler, error) {
-		return scores.NewHandler(scores.Deps{DB: p.DB, Sessions: p.Sessions, Now: p.Now}), nil
-	},
-	routes.Band: func(p *app.Parts) (http.Handler, error) {
-		return band.NewHandler(band.Deps{DB: p.DB, Sessions: p.Sessions, Now: p.Now}), nil
-	},
+	routes.SendLink:   sendlink.Build,
+	routes.Verify:     verify.Build,
+	routes.Session:    session.Build,
+	routes.Invites:    invites.Build,
+	routes.Upload:     upload.Build,
+	routes.Recordings: recordings.Build,
+	routes.Scores:     scores.Build,
+	routes.Band:       band.Build,
 }
 
 // Names are the functions this package builds, sorted.

@@ -1,11 +1,10 @@
-// Command band is the band function of the route table. Its build is the
-// composition root: the function's Deps from the process's parts.
+// Command band is the band function of the route table, one binary of its
+// own; its package's Build composes it, as for the processes that serve several.
 package main
 
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 
 	"bandarchive/functions/band/band"
@@ -14,13 +13,9 @@ import (
 )
 
 func main() {
-	err := app.Run(context.Background(), routes.Band, os.Args[1:], os.Environ(), os.Stderr, build)
+	err := app.Run(context.Background(), routes.Band, os.Args[1:], os.Environ(), os.Stderr, band.Build)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "band: %v\n", err)
 		os.Exit(1)
 	}
-}
-
-func build(p *app.Parts) (http.Handler, error) {
-	return band.NewHandler(band.Deps{DB: p.DB, Sessions: p.Sessions, Now: p.Now}), nil
 }

@@ -1,11 +1,10 @@
-// Command invites is the invites function of the route table. Its build is the
-// composition root: the function's Deps from the process's parts.
+// Command invites is the invites function of the route table, one binary of its
+// own; its package's Build composes it, as for the processes that serve several.
 package main
 
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 
 	"bandarchive/functions/invites/invites"
@@ -14,16 +13,9 @@ import (
 )
 
 func main() {
-	err := app.Run(context.Background(), routes.Invites, os.Args[1:], os.Environ(), os.Stderr, build)
+	err := app.Run(context.Background(), routes.Invites, os.Args[1:], os.Environ(), os.Stderr, invites.Build)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "invites: %v\n", err)
 		os.Exit(1)
 	}
-}
-
-func build(p *app.Parts) (http.Handler, error) {
-	return invites.NewHandler(invites.Deps{
-		DB: p.DB, Sessions: p.Sessions, SignIn: p.SignIn,
-		BaseURL: p.Config.BaseURL, AppName: p.Config.AppName, Now: p.Now,
-	}), nil
 }

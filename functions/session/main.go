@@ -1,11 +1,10 @@
-// Command session is the session function of the route table. Its build is the
-// composition root: the function's Deps from the process's parts.
+// Command session is the session function of the route table, one binary of its
+// own; its package's Build composes it, as for the processes that serve several.
 package main
 
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 
 	"bandarchive/functions/session/session"
@@ -14,13 +13,9 @@ import (
 )
 
 func main() {
-	err := app.Run(context.Background(), routes.Session, os.Args[1:], os.Environ(), os.Stderr, build)
+	err := app.Run(context.Background(), routes.Session, os.Args[1:], os.Environ(), os.Stderr, session.Build)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "session: %v\n", err)
 		os.Exit(1)
 	}
-}
-
-func build(p *app.Parts) (http.Handler, error) {
-	return session.NewHandler(session.Deps{DB: p.DB, Sessions: p.Sessions, Now: p.Now}), nil
 }

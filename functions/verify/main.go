@@ -1,11 +1,10 @@
-// Command verify is the verify function of the route table. Its build is the
-// composition root: the function's Deps from the process's parts.
+// Command verify is the verify function of the route table, one binary of its
+// own; its package's Build composes it, as for the processes that serve several.
 package main
 
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 
 	"bandarchive/functions/verify/verify"
@@ -14,15 +13,9 @@ import (
 )
 
 func main() {
-	err := app.Run(context.Background(), routes.Verify, os.Args[1:], os.Environ(), os.Stderr, build)
+	err := app.Run(context.Background(), routes.Verify, os.Args[1:], os.Environ(), os.Stderr, verify.Build)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "verify: %v\n", err)
 		os.Exit(1)
 	}
-}
-
-func build(p *app.Parts) (http.Handler, error) {
-	return verify.NewHandler(verify.Deps{
-		DB: p.DB, Sessions: p.Sessions, AppName: p.Config.AppName, Now: p.Now,
-	}), nil
 }

@@ -24,7 +24,9 @@ const audio = `document.querySelector('#player')`
 // you listen" scores what plays with the 1–5 keys.
 func TestPlayerKeepsPlaying(t *testing.T) {
 	chromium(t)
-	st, fake := startStack(t)
+	// The archive's name reaches the lock screen from the session
+	// function's own binary, as deployed.
+	st, fake := startStack(t, "APP_NAME=The Lanterns")
 	base := st.BaseURL
 	page := tab(t, browser(t))
 	signIn(t, page, base, fake, 1)
@@ -49,7 +51,7 @@ func TestPlayerKeepsPlaying(t *testing.T) {
 		untilWithin(playing(0.5), 30*time.Second),
 		textIs(".dock-title", "A first"),
 		textIs(".dock-sub", "1 of 3"),
-		until(`navigator.mediaSession.metadata?.title === 'A first' && navigator.mediaSession.metadata.artist === 'bandarchive' && navigator.mediaSession.metadata.artwork[0]?.src.startsWith('data:image/png')`),
+		until(`navigator.mediaSession.metadata?.title === 'A first' && navigator.mediaSession.metadata.artist === 'The Lanterns' && navigator.mediaSession.metadata.artwork[0]?.src.startsWith('data:image/png')`),
 		until(`navigator.mediaSession.playbackState === 'playing'`),
 		// A mark on this document: a full page load would lose it.
 		until(`(window.sameDocument = true)`))

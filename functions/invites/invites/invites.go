@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"bandarchive/shared/app"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
 	"bandarchive/shared/errs"
@@ -32,6 +33,14 @@ type Deps struct {
 
 type handler struct {
 	Deps
+}
+
+// Build is the invites function's composition root: its Deps from the
+// process's parts. Its own binary (main.go) and the processes that serve
+// several functions (package functions) both build it here.
+func Build(p *app.Parts) (http.Handler, error) {
+	return NewHandler(Deps{DB: p.DB, Sessions: p.Sessions, SignIn: p.SignIn,
+		BaseURL: p.Config.BaseURL, AppName: p.Config.AppName, Now: p.Now}), nil
 }
 
 // NewHandler returns the invites function's handler.

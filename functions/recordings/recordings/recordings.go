@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"bandarchive/shared/app"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
 	"bandarchive/shared/errs"
@@ -39,6 +40,18 @@ type Deps struct {
 
 type handler struct {
 	Deps
+}
+
+// Build is the recordings function's composition root: its Deps from the
+// process's parts. Its own binary (main.go) and the processes that serve
+// several functions (package functions) both build it here.
+func Build(p *app.Parts) (http.Handler, error) {
+	store, err := storage.Open(p.Config.Storage.UploadsDir)
+	if err != nil {
+		return nil, err
+	}
+	return NewHandler(Deps{DB: p.DB, Sessions: p.Sessions, Store: store,
+		AccelRedirectPrefix: p.Config.Storage.AccelRedirectPrefix, MaxResponseBytes: app.MaxResponseBytes(p.Config), Wake: p.Wake, Now: p.Now}), nil
 }
 
 // NewHandler returns the recordings function's handler.

@@ -5,6 +5,7 @@ package sendlink
 import (
 	"net/http"
 
+	"bandarchive/shared/app"
 	"bandarchive/shared/httpx"
 	"bandarchive/shared/routes"
 	"bandarchive/shared/signin"
@@ -17,6 +18,13 @@ type Deps struct {
 
 type handler struct {
 	signIn *signin.Service
+}
+
+// Build is the send-link function's composition root: its Deps from the
+// process's parts. Its own binary (main.go) and the processes that serve
+// several functions (package functions) both build it here.
+func Build(p *app.Parts) (http.Handler, error) {
+	return NewHandler(Deps{SignIn: p.SignIn}), nil
 }
 
 // NewHandler returns the send-link function's handler.

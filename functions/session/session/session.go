@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"bandarchive/shared/app"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
 	"bandarchive/shared/httpx"
@@ -27,6 +28,13 @@ type Deps struct {
 
 type handler struct {
 	Deps
+}
+
+// Build is the session function's composition root: its Deps from the
+// process's parts. Its own binary (main.go) and the processes that serve
+// several functions (package functions) both build it here.
+func Build(p *app.Parts) (http.Handler, error) {
+	return NewHandler(Deps{DB: p.DB, Sessions: p.Sessions, AppName: p.Config.AppName, Now: p.Now}), nil
 }
 
 // NewHandler returns the session function's handler.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"bandarchive/shared/app"
 	"bandarchive/shared/audio"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
@@ -57,6 +58,20 @@ type Deps struct {
 
 type handler struct {
 	Deps
+}
+
+// Build is the upload function's composition root: its Deps from the
+// process's parts. Its own binary (main.go) and the processes that serve
+// several functions (package functions) both build it here.
+func Build(p *app.Parts) (http.Handler, error) {
+	store, err := storage.Open(p.Config.Storage.UploadsDir)
+	if err != nil {
+		return nil, err
+	}
+	p.SweepUploads(store)
+	return NewHandler(Deps{DB: p.DB, Sessions: p.Sessions, Store: store, Wake: p.Wake,
+		MaxUploadBytes: p.Config.Storage.MaxUploadBytes, MaxChunkBytes: p.Config.Storage.MaxChunkBytes,
+		UploadExpiry: limits.UploadExpiry, Bounds: app.UploadBounds(p.Config), Now: p.Now}), nil
 }
 
 // NewHandler returns the upload function's handler.

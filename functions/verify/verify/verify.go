@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"bandarchive/shared/app"
 	"bandarchive/shared/auth"
 	"bandarchive/shared/db"
 	"bandarchive/shared/httpx"
@@ -24,6 +25,13 @@ type Deps struct {
 
 type handler struct {
 	Deps
+}
+
+// Build is the verify function's composition root: its Deps from the
+// process's parts. Its own binary (main.go) and the processes that serve
+// several functions (package functions) both build it here.
+func Build(p *app.Parts) (http.Handler, error) {
+	return NewHandler(Deps{DB: p.DB, Sessions: p.Sessions, AppName: p.Config.AppName, Now: p.Now}), nil
 }
 
 // NewHandler returns the verify function's handler.
