@@ -73,8 +73,6 @@ type Stack struct {
 	Dir string
 	// DatabaseURL and UploadsDir are what the functions use.
 	DatabaseURL, UploadsDir string
-	// nginxHeld keeps Nginx's port ours until Nginx starts.
-	nginxHeld []net.Listener
 	// Started is how long Start took.
 	Started time.Duration
 
@@ -147,7 +145,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	// Nginx's port stays taken by us until Nginx starts (after the build):
 	// another stack starting meanwhile cannot be given it.
-	s.nginxHeld = held
 	defer closeAll(held)
 	s.URL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	maxUpload := int64(limits.DefaultMaxUploadBytes)
@@ -202,7 +199,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err := s.startFunctions(ctx, buildDir, env); err != nil {
 		return nil, err
 	}
-	if err := s.startNginx(ctx, nginxBin, listen, maxUpload); err != nil {
+	if err := s.startNginx(ctx, nginxBin, listen, held, maxUpload); err != nil {
 		return nil, err
 	}
 	s.Started = time.Since(began)
@@ -416,8 +413,9 @@ func (s *Stack) startFunctions(ctx context.Context, bin string, env []string) er
 }
 
 // startNginx renders the production template for the local ports, checks
-// it with nginx -t, runs Nginx in the foreground and waits for it.
-func (s *Stack) startNginx(ctx context.Context, bin string, listen []string, maxUpload int64) error {
+// it with nginx -t, runs Nginx in the foreground and waits for it. held
+// keeps Nginx's port ours until Nginx takes it.
+func (s *Stack) startNginx(ctx context.Context, bin string, listen []string, held []net.Listener, maxUpload int64) error {
 	step := time.Now()
 	prefix := filepath.Join(s.Dir, "nginx")
 	functions := maps.Clone(s.Ports)
@@ -440,7 +438,7 @@ func (s *Stack) startNginx(ctx context.Context, bin string, listen []string, max
 	if out, err := exec.CommandContext(ctx, bin, append([]string{"-t", "-q"}, args...)...).CombinedOutput(); err != nil {
 		return fmt.Errorf("nginx -t %s: %w\n%s", confPath, err, out)
 	}
-	closeAll(s.nginxHeld) // Nginx is about to take it
+	closeAll(held) // Nginx is about to take it
 	p, err := s.spawn("nginx", s.LogFile("nginx-error"), bin, append(args, "-g", "daemon off;"), nil)
 	if err != nil {
 		return err

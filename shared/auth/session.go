@@ -100,7 +100,7 @@ func (s *Sessions) RequireMember(next http.Handler) http.Handler {
 func (s *Sessions) RequireAdmin(next http.Handler) http.Handler {
 	return s.RequireMember(httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if u, _ := UserFrom(r.Context()); !u.IsAdmin() {
-			return errs.Errorf(errs.Forbidden, "Only an admin can do that.")
+			return db.ErrNotAdmin
 		}
 		next.ServeHTTP(w, r)
 		return nil

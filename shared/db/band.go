@@ -199,7 +199,5 @@ func disable(ctx context.Context, tx pgx.Tx, id uuid.UUID, email string, now tim
 		WHERE created_by = $1 AND used_at IS NULL AND revoked_at IS NULL`, id, now); err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, `UPDATE login_tokens SET used_at = $3
-		WHERE used_at IS NULL AND (user_id = $1 OR email = $2)`, id, email, now)
-	return err
+	return killLinks(ctx, tx, id, email, now)
 }

@@ -127,6 +127,9 @@ func (db *DB) ListRecordings(ctx context.Context, q ListQuery) (ListPage, error)
 	if !ok {
 		return ListPage{}, fmt.Errorf("list recordings: unknown sort %q", q.Sort)
 	}
+	// ParseCursor ties a client's cursor to its sort; this guards the Go
+	// callers that pass one on, so a cursor of another sort is an error,
+	// not a panic.
 	if q.After != nil && (q.After.sort != q.Sort || len(q.After.keys) != len(keys)) {
 		return ListPage{}, fmt.Errorf("list recordings: a cursor of another sort")
 	}
@@ -171,7 +174,7 @@ func (db *DB) ListRecordings(ctx context.Context, q ListQuery) (ListPage, error)
 		}
 		orderBy = append(orderBy, fmt.Sprintf("k%d %s NULLS LAST", i, dir))
 	}
-	inner := strings.Replace(recordingSelect, "\nFROM recordings r", ",\n\t"+strings.Join(extra, ", ")+"\nFROM recordings r", 1)
+	inner := `SELECT ` + recordingColumns + `, ` + strings.Join(extra, ", ") + recordingFrom
 	if len(where) > 0 {
 		inner += ` WHERE ` + strings.Join(where, ` AND `)
 	}

@@ -235,8 +235,7 @@ func (db *DB) ConsumeLink(ctx context.Context, tokenHash []byte, now time.Time, 
 		if u.DisabledAt != nil {
 			return ErrLinkInvalid
 		}
-		if _, err := tx.Exec(ctx, `UPDATE login_tokens SET used_at = $3
-			WHERE used_at IS NULL AND (user_id = $1 OR email = $2)`, u.ID, u.Email, now); err != nil {
+		if err := killLinks(ctx, tx, u.ID, u.Email, now); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_seen_at, user_agent, ip)
@@ -286,4 +285,13 @@ func Text(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "")
+}
+
+// killLinks spends every unused sign-in link of a user (by id, or by
+// email for an invitee's), inside tx: once one is used, or the user is
+// disabled, none of the others may sign in.
+func killLinks(ctx context.Context, tx pgx.Tx, id uuid.UUID, email string, now time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE login_tokens SET used_at = $3
+		WHERE used_at IS NULL AND (user_id = $1 OR email = $2)`, id, email, now)
+	return err
 }

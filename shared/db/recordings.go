@@ -110,12 +110,17 @@ func (r Recording) MarshalJSON() ([]byte, error) {
 // members' scores, and the viewer's own score. The scores are aggregated in
 // one grouped pass (joined by hash), not per row: with thousands of
 // recordings that is several times faster, and a filter on r.id still
-// reaches inside the grouping.
-const recordingSelect = `SELECT r.id, r.title, r.original_filename, r.format, r.mime_type, r.duration_seconds,
+// reaches inside the grouping. A query that needs more columns puts them
+// between recordingColumns and recordingFrom.
+const recordingSelect = `SELECT ` + recordingColumns + recordingFrom
+
+const recordingColumns = `r.id, r.title, r.original_filename, r.format, r.mime_type, r.duration_seconds,
 	r.file_size_bytes, r.sha256, r.uploaded_at, r.uploaded_by, u.display_name, r.recorded_date,
 	r.venue, r.source, r.notes, r.peaks, r.processing_state, r.processing_error, r.listen_mime_type,
 	r.listen_bytes, r.loudness_lufs, r.true_peak_dbtp, r.loudness_range_lu,
-	s.average, coalesce(s.count, 0), m.members, mine.score
+	s.average, coalesce(s.count, 0), m.members, mine.score`
+
+const recordingFrom = `
 FROM recordings r
 JOIN users u ON u.id = r.uploaded_by
 CROSS JOIN (SELECT count(*) AS members FROM users WHERE disabled_at IS NULL) m
