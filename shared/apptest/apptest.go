@@ -84,10 +84,7 @@ func New(t testing.TB, edge string, build app.Builder, o Options) *Harness {
 	t.Helper()
 	h := &Harness{T: t, Edge: edge, Mail: mailersendfake.New(t), Logs: &Buffer{}, Queries: &QueryCounter{}}
 	url := dbtest.NewURL(t)
-	h.DB = dbtest.Open(t, url, db.WithTracer(h.Queries))
-	if err := h.DB.Migrate(context.Background(), nil); err != nil {
-		t.Fatalf("migrate test database: %v", err)
-	}
+	h.DB = dbtest.OpenMigrated(t, url, db.WithTracer(h.Queries))
 	h.Clock = NewClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 	cfg := config.Config{
 		BaseURL: BaseURL, AppName: "bandarchive", CookieSecure: true, Port: "0",

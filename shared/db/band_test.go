@@ -18,10 +18,7 @@ import (
 func TestTwoAdminsUnmakingEachOtherLeaveOne(t *testing.T) {
 	ctx := context.Background()
 	url := dbtest.NewURL(t)
-	setup := dbtest.Open(t, url)
-	if err := setup.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	setup := dbtest.OpenMigrated(t, url)
 	pools := [2]*db.DB{dbtest.Open(t, url), dbtest.Open(t, url)}
 	a, _ := setup.CreateUser(ctx, "a@band.example", "A", db.RoleAdmin)
 	b, _ := setup.CreateUser(ctx, "b@band.example", "B", db.RoleAdmin)

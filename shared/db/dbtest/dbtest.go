@@ -74,7 +74,14 @@ func NewURL(tb testing.TB) string {
 // New returns a migrated database in a schema of its own, closed at cleanup.
 func New(tb testing.TB, opts ...db.Option) *db.DB {
 	tb.Helper()
-	d := Open(tb, NewURL(tb), opts...)
+	return OpenMigrated(tb, NewURL(tb), opts...)
+}
+
+// OpenMigrated opens url (from NewURL) and migrates it, for a test that
+// opens more pools on the same schema.
+func OpenMigrated(tb testing.TB, url string, opts ...db.Option) *db.DB {
+	tb.Helper()
+	d := Open(tb, url, opts...)
 	if err := d.Migrate(context.Background(), nil); err != nil {
 		tb.Fatalf("migrate test database: %v", err)
 	}
